@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from protocol.crypto import PublicKey
-from protocol.errors import ProtocolError, InvalidKey
+from protocol.errors import InvalidKey, ProtocolError
 from protocol.keys import parse_pubkey, pubkey_to_base58
 
 #: Longest condition text accepted in an output (rules.md §2, fixed constants).
@@ -97,7 +97,7 @@ def parse_condition(text: str) -> Condition:
         raise ConditionError(f"condition has {len(text)} characters, at most {MAX_CONDITION_LENGTH}")
     condition, position = _parse_sequence(text, 0, 0)
     if position != len(text):
-        raise ConditionError(f"unexpected {text[position:position + 12]!r} at character {position}")
+        raise ConditionError(f"unexpected {text[position : position + 12]!r} at character {position}")
     return condition
 
 
@@ -123,7 +123,7 @@ def condition_keys(condition: Condition) -> frozenset[PublicKey]:
 def _parse_sequence(text: str, position: int, depth: int) -> tuple[Condition, int]:
     left, position = _parse_term(text, position, depth)
     while True:
-        token = text[position:position + 4]
+        token = text[position : position + 4]
         if token not in _OPERATORS:
             return left, position
         right, position = _parse_term(text, position + 4, depth)

@@ -24,6 +24,8 @@ PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 HASH_SIZE = 32
 ZERO_HASH = Hash(bytes(HASH_SIZE))
+#: Placeholder signature of a document not signed yet; never verifies.
+NO_SIGNATURE = Signature(b"")
 
 #: Prefix of every message June signs; never a valid prefix of a CBOR document on its own.
 SIGNATURE_DOMAIN = b"june/signature/v1\x00"

@@ -94,7 +94,11 @@ class GenesisDescription:
         for key, membership in members.items():
             uid = identities[key].uid
             _check_founding_document(membership, self.currency, f"membership of {uid}")
-            if membership.type is not MembershipType.IN or membership.uid != uid or membership.block != GENESIS_REF:
+            if (
+                membership.type is not MembershipType.IN
+                or membership.uid != uid
+                or membership.block != GENESIS_REF
+            ):
                 raise GenesisError(f"membership of {uid} must be IN, for uid {uid}, at the genesis marker")
         pairs = Counter((c.issuer, c.receiver) for c in self.certifications)
         if pairs and max(pairs.values()) > 1:
@@ -119,7 +123,9 @@ class GenesisDescription:
                 )
 
 
-def _check_founding_document(document: Identity | Membership | Certification, currency: str, what: str) -> None:
+def _check_founding_document(
+    document: Identity | Membership | Certification, currency: str, what: str
+) -> None:
     if document.currency != currency:
         raise GenesisError(f"{what}: currency {document.currency!r}, expected {currency!r}")
     if not document.is_signature_valid():
@@ -144,7 +150,9 @@ def dev_genesis(*, time: int, members: int = 5, currency: str = DEV_CURRENCY) ->
         raise ValueError(f"a dev genesis has 1 to {len(DEV_NAMES)} members, asked {members}")
     parameters = dev_parameters(time)
     if members - 1 < parameters.sig_qty:
-        raise ValueError(f"{members} founders cannot give each other sig_qty={parameters.sig_qty} certifications")
+        raise ValueError(
+            f"{members} founders cannot give each other sig_qty={parameters.sig_qty} certifications"
+        )
     keys = {name: dev_keypair(name) for name in DEV_NAMES[:members]}
     identities = {name: Identity.create(k, currency, name, GENESIS_REF) for name, k in keys.items()}
     return GenesisDescription(

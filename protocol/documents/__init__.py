@@ -5,7 +5,7 @@ from protocol.documents.block import Block
 from protocol.documents.certification import Certification
 from protocol.documents.identity import Identity
 from protocol.documents.membership import Membership, MembershipType
-from protocol.documents.pending import decode_pending, PendingDocument
+from protocol.documents.pending import PendingDocument, decode_pending
 from protocol.documents.revocation import Revocation
 from protocol.documents.transaction import (
     DividendSource,

@@ -18,7 +18,7 @@ The block's identifier is `hash`.
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
-from protocol.crypto import Hash, PublicKey, Signature, sha256, signing_message, verify
+from protocol.crypto import NO_SIGNATURE, Hash, PublicKey, Signature, sha256, signing_message, verify
 from protocol.documents.base import VERSION, Kind, read_envelope
 from protocol.documents.certification import Certification
 from protocol.documents.identity import Identity
@@ -28,7 +28,6 @@ from protocol.documents.transaction import Transaction
 from protocol.encoding import decode, encode
 from protocol.errors import InvalidSignature
 from protocol.fields import (
-    MAX_INT,
     MIN_INT,
     read_hash,
     read_int,
@@ -76,7 +75,7 @@ class Block:
     certifications: tuple[Certification, ...] = ()
     transactions: tuple[Transaction, ...] = ()
     nonce: int = 0
-    signature: Signature = Signature(b"")
+    signature: Signature = NO_SIGNATURE
 
     def unsigned_items(self) -> list[Any]:
         """Every field before the nonce: what `inner_hash` covers."""
@@ -153,7 +152,8 @@ class Block:
 
         def documents(value: Any, name: str, kind: Any) -> tuple[Any, ...]:
             return tuple(
-                kind.from_item(v, currency=cur) for v in read_list(value, f"block.{name}", max_items=_MAX_ITEMS)
+                kind.from_item(v, currency=cur)
+                for v in read_list(value, f"block.{name}", max_items=_MAX_ITEMS)
             )
 
         return cls(
@@ -173,7 +173,9 @@ class Block:
             previous_issuer=None
             if previous_issuer is None
             else read_public_key(previous_issuer, "block.previous_issuer"),
-            parameters=None if parameters is None else CurrencyParameters.from_item(parameters, "block.parameters"),
+            parameters=None
+            if parameters is None
+            else CurrencyParameters.from_item(parameters, "block.parameters"),
             state_digest=read_hash(state_digest, "block.state_digest"),
             identities=documents(identities, "identities", Identity),
             joiners=documents(joiners, "joiners", Membership),
@@ -198,4 +200,3 @@ class Block:
 def proof_hash(inner_hash: bytes, nonce: int) -> Hash:
     """SHA-256(inner_hash ‖ nonce): the hash the proof of work is searched on."""
     return sha256(inner_hash + nonce.to_bytes(8, "big"))
-

@@ -7,7 +7,7 @@ to one identity document and can be checked without looking anything up.
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
-from protocol.crypto import Hash, PublicKey, Signature
+from protocol.crypto import NO_SIGNATURE, Hash, PublicKey, Signature
 from protocol.documents.base import BlockRef, Kind, SignedDocument
 from protocol.fields import read_hash, read_public_key, read_signature
 from protocol.keys import Keypair
@@ -26,7 +26,7 @@ class Certification(SignedDocument):
     receiver: PublicKey
     identity: Hash
     block: BlockRef
-    signature: Signature = Signature(b"")
+    signature: Signature = NO_SIGNATURE
 
     def body_items(self) -> list[Any]:
         return [self.issuer, self.receiver, self.identity, self.block.to_item()]
@@ -44,7 +44,9 @@ class Certification(SignedDocument):
         )
 
     @classmethod
-    def create(cls, keypair: Keypair, currency: str, receiver: PublicKey, identity: Hash, block: BlockRef) -> Self:
+    def create(
+        cls, keypair: Keypair, currency: str, receiver: PublicKey, identity: Hash, block: BlockRef
+    ) -> Self:
         """A certification by `keypair` of the identity whose hash is `identity`, signed."""
         unsigned = cls(
             currency=currency, issuer=keypair.public_key, receiver=receiver, identity=identity, block=block

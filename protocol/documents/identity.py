@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
-from protocol.crypto import PublicKey, Signature
+from protocol.crypto import NO_SIGNATURE, PublicKey, Signature
 from protocol.documents.base import BlockRef, Kind, SignedDocument
 from protocol.fields import read_public_key, read_signature, read_text
 from protocol.keys import Keypair
@@ -24,7 +24,7 @@ class Identity(SignedDocument):
     issuer: PublicKey
     uid: str
     block: BlockRef
-    signature: Signature = Signature(b"")
+    signature: Signature = NO_SIGNATURE
 
     def body_items(self) -> list[Any]:
         return [self.issuer, self.uid, self.block.to_item()]

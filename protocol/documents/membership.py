@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from protocol.crypto import PublicKey, Signature
+from protocol.crypto import NO_SIGNATURE, PublicKey, Signature
 from protocol.documents.base import BlockRef, Kind, SignedDocument
 from protocol.documents.identity import UID_PATTERN
 from protocol.errors import SchemaError
@@ -34,7 +34,7 @@ class Membership(SignedDocument):
     type: MembershipType
     uid: str
     block: BlockRef
-    signature: Signature = Signature(b"")
+    signature: Signature = NO_SIGNATURE
 
     def body_items(self) -> list[Any]:
         return [self.issuer, self.type.value, self.uid, self.block.to_item()]
@@ -54,9 +54,7 @@ class Membership(SignedDocument):
         )
 
     @classmethod
-    def create(
-        cls, keypair: Keypair, currency: str, type: MembershipType, uid: str, block: BlockRef
-    ) -> Self:
+    def create(cls, keypair: Keypair, currency: str, type: MembershipType, uid: str, block: BlockRef) -> Self:
         """A membership request of `keypair`, signed."""
         unsigned = cls(currency=currency, issuer=keypair.public_key, type=type, uid=uid, block=block)
         return replace(unsigned, signature=keypair.sign(unsigned.signing_message()))

@@ -28,8 +28,10 @@ def decode_pending(data: bytes, *, currency: str | None = None) -> PendingDocume
     value = decode(data, max_size=MAX_PENDING_SIZE)
     if not isinstance(value, list) or not value or type(value[0]) is not int or value[0] not in _BY_KIND:
         head = value[0] if isinstance(value, list) and value else value
-        raise SchemaError(f"not a pending document: kind {head!r} is not one of identity, certification, "
-                          "membership, revocation, transaction")
+        raise SchemaError(
+            f"not a pending document: kind {head!r} is not one of identity, certification, "
+            "membership, revocation, transaction"
+        )
     document_class = _BY_KIND[value[0]]
     if len(data) > document_class.MAX_SIZE:
         raise SchemaError(f"{len(data)} bytes, the cap for this kind is {document_class.MAX_SIZE}")

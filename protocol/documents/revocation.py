@@ -7,7 +7,7 @@ It names the identity by hash, so it can be signed in advance, kept offline, and
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
-from protocol.crypto import Hash, PublicKey, Signature
+from protocol.crypto import NO_SIGNATURE, Hash, PublicKey, Signature
 from protocol.documents.base import Kind, SignedDocument
 from protocol.fields import read_hash, read_public_key, read_signature
 from protocol.keys import Keypair
@@ -24,7 +24,7 @@ class Revocation(SignedDocument):
     currency: str
     issuer: PublicKey
     identity: Hash
-    signature: Signature = Signature(b"")
+    signature: Signature = NO_SIGNATURE
 
     def body_items(self) -> list[Any]:
         return [self.issuer, self.identity]

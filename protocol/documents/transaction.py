@@ -83,7 +83,9 @@ class Input:
         else:
             raise SchemaError(f"{what}.type: expected 0 (dividend) or 1 (transaction), got {kind!r}")
         return cls(
-            read_int(amount, f"{what}.amount", minimum=1), read_int(base, f"{what}.base", maximum=MAX_BASE), source
+            read_int(amount, f"{what}.amount", minimum=1),
+            read_int(base, f"{what}.base", maximum=MAX_BASE),
+            source,
         )
 
 
@@ -144,7 +146,11 @@ class Output:
             parse_condition(text)
         except ConditionError as exc:
             raise SchemaError(f"{what}.condition: {exc}") from exc
-        return cls(read_int(amount, f"{what}.amount", minimum=1), read_int(base, f"{what}.base", maximum=MAX_BASE), text)
+        return cls(
+            read_int(amount, f"{what}.amount", minimum=1),
+            read_int(base, f"{what}.base", maximum=MAX_BASE),
+            text,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +255,9 @@ class Transaction:
             inputs=input_list,
             unlocks=unlock_list,
             outputs=output_list,
-            comment=read_text(comment, "transaction.comment", max_length=MAX_COMMENT_LENGTH, pattern=_COMMENT_PATTERN),
+            comment=read_text(
+                comment, "transaction.comment", max_length=MAX_COMMENT_LENGTH, pattern=_COMMENT_PATTERN
+            ),
             signatures=signature_list,
         )
 

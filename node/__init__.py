@@ -1,0 +1,1 @@
+"""The June node daemon (`juned`): storage, chain, networking, forging, client API and auditor."""
