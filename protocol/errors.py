@@ -35,3 +35,17 @@ class InvalidKey(ProtocolError):
 
 class InvalidSignature(ProtocolError):
     """A signature that does not verify for its document and key."""
+
+
+class RuleViolation(ProtocolError):
+    """A block or document that breaks a consensus rule.
+
+    `code` is stable: the Duniter rule code (`BR_G66`) or the name of a June local rule
+    (`L_TRANSACTIONS`); auditors, tests and peer scoring rely on it. `reason` says what was found
+    and what was expected, in plain words.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason

@@ -1,0 +1,122 @@
+"""The records of the state, one per table, each with its canonical CBOR form.
+
+The state is a set of tables of records (Duniter's IINDEX, MINDEX, CINDEX, SINDEX and BINDEX,
+reduced to their current rows). Secondary indexes (certifications by receiver, sources by
+condition, expiry schedules, the member set) are derived from these tables by each `StateView`
+implementation and are not part of the state digest.
+"""
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+from protocol.crypto import Hash, PublicKey
+from protocol.documents.transaction import DividendSource, TransactionSource
+from protocol.params import CurrencyParameters
+
+SourceId = DividendSource | TransactionSource
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRecord:
+    """What block 0 fixes for the whole chain: the currency and its parameters."""
+
+    currency: str
+    parameters: CurrencyParameters
+
+    def to_item(self) -> list[Any]:
+        return [self.currency, self.parameters.to_item()]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSummary:
+    """The header fields later rules read about a past block (BINDEX), and the money after it."""
+
+    number: int
+    time: int
+    median_time: int
+    issuer: PublicKey
+    issuers_count: int
+    issuers_frame: int
+    issuers_frame_var: int
+    pow_min: int
+    members_count: int
+    size: int
+    dividend: int
+    unit_base: int
+    mass: int
+    mass_reeval: int
+    ud_time: int
+    ud_reeval_time: int
+    dividend_created: bool
+
+    def to_item(self) -> list[Any]:
+        return list(astuple(self))
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRecord:
+    """An identity ever written (IINDEX). Never deleted: uids and keys are unique forever."""
+
+    uid: str
+    hash: Hash
+    written_on: int
+    member: bool
+    was_member: bool
+    kick: bool
+    revoked_on: int | None
+
+    def to_item(self) -> list[Any]:
+        return list(astuple(self))
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    """The current membership of an identity (MINDEX). Times are median times."""
+
+    ref_number: int
+    expires_on: int
+    revokes_on: int
+    chainable_on: int
+    leaving: bool
+    expired: bool
+
+    def to_item(self) -> list[Any]:
+        return list(astuple(self))
+
+
+@dataclass(frozen=True, slots=True)
+class CertRecord:
+    """A live certification (CINDEX); deleted when it expires."""
+
+    written_on: int
+    expires_on: int
+    chainable_on: int
+    replayable_on: int
+
+    def to_item(self) -> list[Any]:
+        return list(astuple(self))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """An unspent source of money (SINDEX); deleted when consumed or destroyed."""
+
+    amount: int
+    base: int
+    conditions: str
+    written_on: int
+    written_time: int
+
+    def to_item(self) -> list[Any]:
+        return list(astuple(self))
+
+    @property
+    def value(self) -> int:
+        """The amount in cents."""
+        return self.amount * 10**self.base
+
+
+def source_id_item(source: SourceId) -> list[Any]:
+    if isinstance(source, DividendSource):
+        return [0, source.member, source.block_number]
+    return [1, source.tx_hash, source.index]
