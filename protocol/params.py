@@ -22,7 +22,7 @@ SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS = 3
 
 @dataclass(frozen=True, slots=True)
 class CurrencyParameters:
-    """The 20 parameters of Ğ1's block 0, then the four that Duniter derives or fixes elsewhere."""
+    """The 20 parameters of Ğ1's block 0, then four that Duniter derives or fixes elsewhere, then June's."""
 
     c: float
     dt: int
@@ -49,6 +49,9 @@ class CurrencyParameters:
     sig_replay: int
     tx_window: int
     fork_window_size: int
+    # June: how far a block's time may run ahead of its median time. Ğ1 derives it (8568 s); a dev
+    # currency sets it large so that a development clock can jump months ahead in a few blocks.
+    max_acceleration: int
 
     @property
     def max_gen_time(self) -> int:
@@ -59,8 +62,8 @@ class CurrencyParameters:
         return math.floor(self.avg_gen_time / POW_DIFFICULTY_RANGE_RATIO)
 
     @property
-    def max_acceleration(self) -> int:
-        """How far a block's time may run ahead of its median time (rules.md §6.2)."""
+    def derived_max_acceleration(self) -> int:
+        """ceil(maxGenTime · medianTimeBlocks), Ğ1's value of `max_acceleration` (rules.md §6.2)."""
         return math.ceil(self.max_gen_time * self.median_time_blocks)
 
     def to_item(self) -> list[Any]:
@@ -82,7 +85,15 @@ class CurrencyParameters:
 
     def check(self) -> None:
         """Raise `SchemaError` for values no currency can run with (zero periods, empty quorums)."""
-        for name in ("dt", "dt_reeval", "avg_gen_time", "dt_diff_eval", "median_time_blocks", "step_max"):
+        for name in (
+            "dt",
+            "dt_reeval",
+            "avg_gen_time",
+            "dt_diff_eval",
+            "median_time_blocks",
+            "step_max",
+            "max_acceleration",
+        ):
             if getattr(self, name) < 1:
                 raise SchemaError(f"parameters.{name}: must be at least 1, got {getattr(self, name)}")
         for name in ("sig_qty", "sig_stock", "ud0", "fork_window_size"):
@@ -120,6 +131,7 @@ G1 = CurrencyParameters(
     sig_replay=5259600,
     tx_window=604800,
     fork_window_size=100,
+    max_acceleration=8568,
 )
 
 
@@ -127,8 +139,9 @@ def dev_parameters(start_time: int) -> CurrencyParameters:
     """The `dev` profile: Ğ1's rules with periods shrunk so a local network shows a year in minutes.
 
     One UD a day and a reevaluation every 10 days, memberships of 60 days and certifications of
-    120 days, 3 certifications to join, 10-second blocks over a short median window. The first UD
-    comes one `dt` after `start_time` (the genesis time).
+    120 days, 3 certifications to join, 10-second blocks over a short median window, and a block
+    time allowed 30 days ahead of the median time, so a development clock can jump months ahead
+    in a few blocks. The first UD comes one `dt` after `start_time` (the genesis time).
     """
     day = 86400
     return replace(
@@ -150,4 +163,5 @@ def dev_parameters(start_time: int) -> CurrencyParameters:
         ms_period=day,
         sig_replay=day,
         tx_window=7 * day,
+        max_acceleration=30 * day,
     )

@@ -33,6 +33,7 @@ from protocol.rules.memberships import (
     check_membership,
     make_distance_evaluator,
 )
+from protocol.rules.production import check_production
 from protocol.rules.transactions import apply_transaction, check_transaction
 from protocol.state.delta import TABLE_BLOCK, TABLE_CHAIN, Delta
 from protocol.state.overlay import Overlay
@@ -53,19 +54,25 @@ def validate_block(view: StateView, block: Block, *, signatures: bool = True) ->
 
     `signatures=False` skips signature checks, for callers that verified them already in bulk.
     """
-    delta = compute_block_delta(view, block, signatures=signatures)
+    delta = compute_block_delta(view, block, signatures=signatures, proof_of_work=True)
     # Verify the block commits to the state it produces.
     if block.state_digest != delta.digest:
         raise RuleViolation("BR_STATE_DIGEST", describe_digest_mismatch(block.state_digest, delta.digest))
     return delta
 
 
-def compute_block_delta(view: StateView, block: Block, *, signatures: bool = True) -> Delta:
-    """Check every rule but the state digest, and return the block's delta."""
-    check_block_local(block, signatures=signatures)
+def compute_block_delta(
+    view: StateView, block: Block, *, signatures: bool = True, proof_of_work: bool = True
+) -> Delta:
+    """Check every rule but the state digest, and return the block's delta.
+
+    The forger computes the delta of a block not yet proven nor signed, with both flags False.
+    """
+    check_block_local(block, signatures=signatures, proof_of_work=proof_of_work)
     ctx = RuleContext.for_block(view, block)
     check_chaining(view, ctx, block)
     check_issuer(view, ctx, block)
+    diff_number = check_production(view, ctx.params, block, proof_of_work=proof_of_work)
     reference_times = check_wot(view, ctx, block)
     members_count = compute_members_count(view, ctx, block)
     check_members_count(ctx, block, members_count)
@@ -80,7 +87,7 @@ def compute_block_delta(view: StateView, block: Block, *, signatures: bool = Tru
     for position, tx in enumerate(block.transactions):
         check_transaction(state, ctx, tx, what=f"transaction {position}")
         apply_transaction(state, ctx, tx, accounts)
-    state.write(TABLE_BLOCK, block.number, summarize(block, members_count, step))
+    state.write(TABLE_BLOCK, block.number, summarize(block, members_count, step, diff_number))
     apply_events(state, ctx, dividend=step.new_dividend, unit_base=step.state.unit_base, accounts=accounts)
     return state.delta()
 
@@ -107,7 +114,7 @@ def check_wot(view: StateView, ctx: RuleContext, block: Block) -> ReferenceTimes
         certifiers = (c.issuer for c in block.certifications if c.receiver == membership.issuer)
         check_certification_quorum(view, ctx, membership.issuer, membership.uid, certifiers)
     if candidates and not ctx.genesis:
-        evaluator = make_distance_evaluator(view, ctx, block)
+        evaluator = make_distance_evaluator(view, ctx, block.certifications)
         for membership in candidates:
             check_distance(evaluator, ctx, membership.issuer, membership.uid)
     return times

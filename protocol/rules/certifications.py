@@ -26,13 +26,11 @@ def check_certification(view: StateView, ctx: RuleContext, cert: Certification) 
     what = f"certification {pubkey_display(cert.issuer)} → {pubkey_display(cert.receiver)}"
     # Verify the reference block is within sigWindow.
     ref_time = check_reference(view, ctx, cert.block, ctx.params.sig_window, "BR_G65", what)
-    # Verify the certification names the receiver's identity (the signature binds it).
-    if get_identity_hash(view, ctx, cert.receiver) != cert.identity:
-        raise RuleViolation("BR_G72", f"{what} does not name the receiver's identity")
     if ctx.genesis:
         # Verify, in block 0, that both ends are founders.
         if cert.issuer not in ctx.newcomers or cert.receiver not in ctx.newcomers:
             raise RuleViolation("BR_G68", f"{what}: block 0 certifications are between its founders")
+        check_certified_identity(view, ctx, cert, what)
         return ref_time
     # Verify the issuer is a member.
     issuer = view.identity(cert.issuer)
@@ -42,6 +40,7 @@ def check_certification(view: StateView, ctx: RuleContext, cert: Certification) 
     receiver = view.identity(cert.receiver)
     if cert.receiver not in ctx.newcomers and (receiver is None or not receiver.member):
         raise RuleViolation("BR_G69", f"{what}: the receiver is neither a member nor a newcomer")
+    check_certified_identity(view, ctx, cert, what)
     # Verify the receiver is not leaving.
     membership = view.membership(cert.receiver)
     if membership is not None and membership.leaving:
@@ -67,6 +66,13 @@ def check_certification(view: StateView, ctx: RuleContext, cert: Certification) 
             "BR_G71", f"{what}: already live, renewable at median time {existing.replayable_on}"
         )
     return ref_time
+
+
+def check_certified_identity(view: StateView, ctx: RuleContext, cert: Certification, what: str) -> None:
+    """The certification names the receiver's identity, which its signature binds (BR_G72)."""
+    # Verify the identity hash.
+    if get_identity_hash(view, ctx, cert.receiver) != cert.identity:
+        raise RuleViolation("BR_G72", f"{what} does not name the receiver's identity")
 
 
 def apply_certification(state: Overlay, ctx: RuleContext, cert: Certification, ref_time: int) -> None:

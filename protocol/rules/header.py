@@ -10,6 +10,7 @@ from protocol.documents import Block
 from protocol.errors import RuleViolation
 from protocol.money import MoneyState, MoneyStep, compute_money_step, genesis_money
 from protocol.rules.context import RuleContext
+from protocol.rules.production import compute_block_size
 from protocol.state.records import BlockSummary
 from protocol.state.view import StateView
 
@@ -54,9 +55,9 @@ def compute_members_count(view: StateView, ctx: RuleContext, block: Block) -> in
 
 
 def check_members_count(ctx: RuleContext, block: Block, members_count: int) -> None:
-    # Verify the written count (BR_G10).
+    # Verify the written count (BR_G10, G60).
     if block.members_count != members_count:
-        raise RuleViolation("BR_G10", f"members count is {block.members_count}, expected {members_count}")
+        raise RuleViolation("BR_G60", f"members count is {block.members_count}, expected {members_count}")
 
 
 def compute_money(ctx: RuleContext, members_count: int) -> MoneyStep:
@@ -84,21 +85,7 @@ def check_money(block: Block, step: MoneyStep) -> None:
         raise RuleViolation("BR_G59", f"unit base is {block.unit_base}, expected {step.state.unit_base}")
 
 
-def compute_block_size(block: Block) -> int:
-    """The block's size as Duniter counts it: document rows plus transactions' compact lines."""
-    rows = (
-        len(block.identities)
-        + len(block.joiners)
-        + len(block.actives)
-        + len(block.leavers)
-        + len(block.revocations)
-        + len(block.excluded)
-        + len(block.certifications)
-    )
-    return rows + sum(tx.compact_line_count() for tx in block.transactions)
-
-
-def summarize(block: Block, members_count: int, step: MoneyStep) -> BlockSummary:
+def summarize(block: Block, members_count: int, step: MoneyStep, diff_number: int) -> BlockSummary:
     """The record later blocks read about this one."""
     money = step.state
     return BlockSummary(
@@ -109,6 +96,7 @@ def summarize(block: Block, members_count: int, step: MoneyStep) -> BlockSummary
         issuers_count=block.issuers_count,
         issuers_frame=block.issuers_frame,
         issuers_frame_var=block.issuers_frame_var,
+        diff_number=diff_number,
         pow_min=block.pow_min,
         members_count=members_count,
         size=compute_block_size(block),

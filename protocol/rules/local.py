@@ -18,10 +18,12 @@ from protocol.params import BLOCK_MAX_TX_CHAINING_DEPTH
 MAX_UNLOCK_LENGTH = 2000
 
 
-def check_block_local(block: Block, *, signatures: bool = True) -> None:
-    """Every local rule; `signatures=False` skips the signature checks (verified elsewhere)."""
+def check_block_local(block: Block, *, signatures: bool = True, proof_of_work: bool = True) -> None:
+    """Every local rule; `signatures=False` skips the signature checks (verified elsewhere), and
+    `proof_of_work=False` the hash prefix (for a block not proven yet)."""
     check_structure(block)
-    check_proof_of_work_prefix(block)
+    if proof_of_work:
+        check_proof_of_work_prefix(block)
     check_identities(block)
     check_memberships(block)
     check_certifications(block)
@@ -84,12 +86,12 @@ def check_identities(block: Block) -> None:
 def check_memberships(block: Block) -> None:
     """Membership types, one row per key, revocations unique and excluded (rules.md §7.1)."""
     # Verify joiners and actives are IN memberships and leavers OUT ones.
-    for name, rows, expected in (
+    for name, documents, expected in (
         ("joiner", block.joiners, MembershipType.IN),
         ("active", block.actives, MembershipType.IN),
         ("leaver", block.leavers, MembershipType.OUT),
     ):
-        for membership in rows:
+        for membership in documents:
             if membership.type is not expected:
                 raise RuleViolation(
                     "checkMembershipType",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from protocol.crypto import PublicKey
-from protocol.documents import Block, Membership
+from protocol.documents import Certification, Membership
 from protocol.errors import RuleViolation
 from protocol.params import REVOCATION_FACTOR
 from protocol.rules.context import RuleContext
@@ -71,9 +71,11 @@ def check_certification_quorum(
         )
 
 
-def make_distance_evaluator(view: StateView, ctx: RuleContext, block: Block) -> DistanceEvaluator[PublicKey]:
-    """The web of trust as it stands with this block's certifications, for the distance rule."""
-    links = [*view.all_certifications(), *((c.issuer, c.receiver) for c in block.certifications)]
+def make_distance_evaluator(
+    view: StateView, ctx: RuleContext, certifications: Iterable[Certification]
+) -> DistanceEvaluator[PublicKey]:
+    """The web of trust as it stands with a block's certifications, for the distance rule."""
+    links = [*view.all_certifications(), *((c.issuer, c.receiver) for c in certifications)]
     members_count = 0 if ctx.previous is None else ctx.previous.members_count
     return DistanceEvaluator(
         links,

@@ -38,6 +38,7 @@ class BlockSummary:
     issuers_count: int
     issuers_frame: int
     issuers_frame_var: int
+    diff_number: int
     pow_min: int
     members_count: int
     size: int
@@ -113,7 +114,7 @@ class SourceRecord:
     @property
     def value(self) -> int:
         """The amount in cents."""
-        return self.amount * 10**self.base
+        return int(self.amount * 10**self.base)
 
 
 def source_id_item(source: SourceId) -> list[Any]:

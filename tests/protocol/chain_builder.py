@@ -25,11 +25,14 @@ from protocol.documents import (
     Transaction,
 )
 from protocol.documents.transaction import Source
+from protocol.errors import RuleViolation
+from protocol.forge import prove, required_difficulty
 from protocol.keys import Keypair
 from protocol.params import CurrencyParameters, dev_parameters
 from protocol.rules.block import compute_block_delta, validate_block
 from protocol.rules.context import RuleContext
 from protocol.rules.header import compute_members_count, compute_money
+from protocol.rules.production import HeaderFields, compute_header
 from protocol.state import Delta, MemoryState
 
 CURRENCY = "june-test"
@@ -50,7 +53,7 @@ NAMES = (
 )
 
 
-def test_parameters(**changes: Any) -> CurrencyParameters:
+def chain_parameters(**changes: Any) -> CurrencyParameters:
     """The dev profile with a 1-day UD, 10-day reevaluation and 3 certifications to join."""
     return replace(dev_parameters(START), **changes)
 
@@ -59,7 +62,7 @@ class Chain:
     """A chain on a `MemoryState`, with named keys `alice`, `bob`, … (seeds derived from the name)."""
 
     def __init__(self, founders: int = 4, params: CurrencyParameters | None = None) -> None:
-        self.params = params or test_parameters()
+        self.params = params or chain_parameters()
         self.keys = {name: Keypair(name.encode().ljust(32, b".")) for name in NAMES}
         self.state = MemoryState()
         self.blocks: list[Block] = []
@@ -70,7 +73,7 @@ class Chain:
             self.identities[name] = Identity.create(self.keys[name], CURRENCY, name, GENESIS_REF)
         genesis = self.block(
             issuer="alice",
-            median_time=START,
+            time=START,
             parameters=self.params,
             identities=[self.identities[n] for n in names],
             joiners=[self.membership(n, ref=GENESIS_REF) for n in names],
@@ -145,41 +148,50 @@ class Chain:
 
     # Blocks ------------------------------------------------------------------------------------
 
-    def block(self, *, issuer: str = "alice", median_time: int | None = None, **content: Any) -> Block:
-        """A block on the head with the given documents, header fields and digest filled in.
+    def block(self, *, issuer: str = "alice", time: int | None = None, **content: Any) -> Block:
+        """A block on the head with the given documents, header fields, digest and proof filled in.
 
-        `excluded` defaults to the members the rules flag for exclusion. Fields given in
-        `content` are kept as given, so a test can write a wrong one on purpose.
+        `time` defaults to the median time plus avgGenTime, and is capped at the median time plus
+        maxAcceleration. `excluded` defaults to the members the rules flag for exclusion. Fields
+        given in `content` are kept as given, so a test can write a wrong one on purpose.
         """
         head = self.state.head()
-        number = 0 if head is None else head.number + 1
-        if median_time is None:
-            median_time = START if head is None else head.median_time + self.params.avg_gen_time
         documents = {k: tuple(v) for k, v in content.items() if isinstance(v, list)}
         overrides = {k: v for k, v in content.items() if not isinstance(v, list)}
         if "excluded" not in documents:
             revoked = {r.issuer for r in documents.get("revocations", ())}
             documents["excluded"] = tuple(sorted(set(self.state.members_to_kick()) | revoked))
+        if head is None:
+            header = HeaderFields(0, time or START, 0, 1, 0, self.params.dt_diff_eval, 0)
+            time = header.median_time
+        else:
+            header = compute_header(self.state, self.params, head.number + 1)
+            limit = header.median_time + self.params.max_acceleration
+            time = min(
+                limit,
+                header.median_time + self.params.avg_gen_time
+                if time is None
+                else max(time, header.median_time),
+            )
         previous = self.blocks[-1] if self.blocks else None
         draft = Block(
             currency=CURRENCY,
-            number=number,
-            pow_min=0,
-            time=median_time,
-            median_time=median_time,
+            number=header.number,
+            pow_min=header.pow_min,
+            time=time,
+            median_time=header.median_time,
             members_count=0,
             unit_base=0,
-            issuers_count=0,
-            issuers_frame=1,
-            issuers_frame_var=0,
+            issuers_count=header.issuers_count,
+            issuers_frame=header.issuers_frame,
+            issuers_frame_var=header.issuers_frame_var,
             dividend=None,
             issuer=self.key(issuer),
             previous_hash=None if previous is None else previous.hash,
             previous_issuer=None if previous is None else previous.issuer,
-            parameters=None,
+            parameters=overrides.pop("parameters", None),
             state_digest=ZERO_HASH,
             **documents,
-            **{k: v for k, v in overrides.items() if k == "parameters"},
         )
         ctx = RuleContext.for_block(self.state, draft)
         members_count = compute_members_count(self.state, ctx, draft)
@@ -187,15 +199,15 @@ class Chain:
         draft = replace(
             draft, members_count=members_count, dividend=step.new_dividend, unit_base=step.state.unit_base
         )
-        draft = replace(draft, **{k: v for k, v in overrides.items() if k != "parameters"})
-        key = self.keys[issuer]
+        draft = replace(draft, **{k: v for k, v in overrides.items() if k != "state_digest"})
         try:
-            digest = compute_block_delta(self.state, draft.signed(key, 0)).digest
-        except Exception:
+            digest = compute_block_delta(self.state, draft, signatures=False, proof_of_work=False).digest
+        except RuleViolation:
             digest = ZERO_HASH  # an invalid block on purpose: its digest does not matter
-        if "state_digest" in overrides:
-            digest = overrides["state_digest"]
-        return replace(draft, state_digest=digest).signed(key, 0)
+        draft = replace(draft, state_digest=overrides.get("state_digest", digest))
+        nonce = prove(draft, required_difficulty(self.state, draft))
+        assert nonce is not None
+        return draft.signed(self.keys[issuer], nonce)
 
     def add(self, block: Block) -> Delta:
         delta = validate_block(self.state, block)
@@ -212,14 +224,13 @@ class Chain:
         self.state.revert(self.deltas.pop())
         self.blocks.pop()
 
-    def advance(self, seconds: int, *, step: int | None = None) -> None:
-        """Write empty blocks until the median time has moved `seconds` ahead."""
+    def advance(self, seconds: int) -> None:
+        """Write empty blocks, as far ahead in time as allowed, until the median time moved `seconds`."""
         head = self.state.head()
         assert head is not None
         target = head.median_time + seconds
-        step = step or max(self.params.avg_gen_time, seconds // 50)
         while (current := self.state.head()) is not None and current.median_time < target:
-            self.write(median_time=min(target, current.median_time + step))
+            self.write(time=target)
 
     def dividend_of(self, name: str, number: int) -> int | None:
         record = self.state.source(DividendSource(self.key(name), number))

@@ -22,7 +22,8 @@ def test_g1_values_match_block_zero_parameters_line() -> None:
 
 
 def test_g1_derived_values() -> None:
-    assert (G1.max_gen_time, G1.min_gen_time, G1.max_acceleration) == (357, 252, 8568)
+    assert (G1.max_gen_time, G1.min_gen_time, G1.derived_max_acceleration) == (357, 252, 8568)
+    assert G1.max_acceleration == G1.derived_max_acceleration
     assert G1.c * G1.c == 0.0023814400000000003
     assert G1.dt_reeval / G1.dt == 182.625
 
