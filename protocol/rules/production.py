@@ -93,21 +93,40 @@ def compute_header(view: StateView, params: CurrencyParameters, number: int) -> 
 def compute_personal_difficulty(
     view: StateView, params: CurrencyParameters, issuer: bytes, number: int, pow_min: int
 ) -> int:
-    """The issuer's difficulty for block `number` > 0: powMin, rotation and handicap (BR_G18)."""
+    """The issuer's difficulty for block `number` > 0, from the blocks of the current frame (BR_G18)."""
     previous = _summary(view, number - 1)
     frame = [_summary(view, number - k) for k in range(1, min(previous.issuers_frame, number) + 1)]
     counts = Counter(summary.issuer for summary in frame)
-    personal = counts.get(issuer, 0)  # type: ignore[call-overload]
-    median = max(1.0, float(statistics.median(counts.values()))) if counts else 1.0
     last = next((summary for summary in frame if summary.issuer == issuer), None)
-    previous_issuers = 0 if last is None else last.issuers_count
-    blocks_since = 0 if last is None else previous.number - last.number
+    return personal_difficulty(
+        pow_min=pow_min,
+        counts=list(counts.values()),
+        personal=sum(1 for summary in frame if summary.issuer == issuer),
+        previous_issuers=0 if last is None else last.issuers_count,
+        blocks_since=0 if last is None else previous.number - last.number,
+        percent_rot=params.percent_rot,
+    )
+
+
+def personal_difficulty(
+    *,
+    pow_min: int,
+    counts: list[int],
+    personal: int,
+    previous_issuers: int,
+    blocks_since: int,
+    percent_rot: float,
+) -> int:
+    """powMin, raised by rotation (a recent issuer waits) and by a handicap (a frequent one pays).
+
+    `counts` are the blocks per issuer in the frame, `personal` this issuer's, `previous_issuers`
+    the issuers count of its last block and `blocks_since` how long ago that was (rules.md §6.5).
+    """
+    median = max(1.0, float(statistics.median(counts))) if counts else 1.0
     excess = max(0.0, (personal + 1) / median - 1)
     handicap = math.floor(math.log(1 + excess) / math.log(POW_DIFFICULTY_RANGE_RATIO))
-    difficulty = max(
-        pow_min, pow_min * math.floor(params.percent_rot * previous_issuers / (1 + blocks_since))
-    )
-    difficulty += handicap
+    rotation = math.floor(percent_rot * previous_issuers / (1 + blocks_since))
+    difficulty = max(pow_min, pow_min * rotation) + handicap
     if (difficulty + 1) % 16 == 0:
         difficulty += 1
     return difficulty
