@@ -224,11 +224,10 @@ def select_content(
             memberships[key], roles[key] = membership, role
     leaving = {k for k, role in roles.items() if role == "leaver"}
     certifications = _select_certifications(view, wot_ctx, pending.certifications, excluded | leaving)
+    proposed = set(identities)
     _drop_unqualified(view, wot_ctx, roles, memberships, identities, certifications)
     wanted = set(memberships)
-    certifications = [
-        c for c in certifications if c.receiver not in wot_ctx.newcomers or c.receiver in wanted
-    ]
+    certifications = [c for c in certifications if c.receiver not in proposed or c.receiver in wanted]
     rows = len(identities) + len(memberships) + len(revocations) + len(excluded) + len(certifications)
     return BlockContent(
         identities=tuple(i for k, i in identities.items() if k in wanted),
