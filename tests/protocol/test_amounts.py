@@ -1,5 +1,7 @@
 """Transaction conservation across unit bases (rules.md §8.2)."""
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,5 +35,5 @@ def test_amount_in_cents() -> None:
 @given(total=st.integers(1, 10**9), cuts=st.lists(st.integers(0, 10**9), max_size=5))
 def test_any_split_at_the_same_base_passes(total: int, cuts: list[int]) -> None:
     points = sorted({c % total for c in cuts} | {0, total})
-    outputs = [(b - a, 0) for a, b in zip(points, points[1:], strict=False) if b > a]
+    outputs = [(b - a, 0) for a, b in itertools.pairwise(points) if b > a]
     check_conservation([(total, 0)], outputs)
