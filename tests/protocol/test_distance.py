@@ -130,3 +130,19 @@ def test_real_g1_web_of_trust(g1_wot: dict[str, Any]) -> None:
         assert (result.sentries, result.reached_sentries) == reference(links, node, d_sen, 5, members)  # type: ignore[arg-type]
         passing += not result.outdistanced
     assert passing >= 36  # nearly every member of the real WoT passes
+
+
+@given(
+    links=st.lists(st.tuples(st.integers(0, 25), st.integers(0, 25)), max_size=120),
+    d_sen=st.integers(1, 4),
+    step_max=st.integers(1, 5),
+    members=st.sets(st.integers(0, 26)),
+)
+@settings(max_examples=100, deadline=None)
+def test_every_node_at_once_agrees_with_one_at_a_time(
+    links: list[tuple[int, int]], d_sen: int, step_max: int, members: set[int]
+) -> None:
+    single = DistanceEvaluator(links, d_sen=d_sen, step_max=step_max, members=members)
+    table = DistanceEvaluator(links, d_sen=d_sen, step_max=step_max, members=members)
+    nodes = list(range(27))
+    assert table.evaluate_all(nodes, x_percent=0.8) == {n: single.evaluate(n, x_percent=0.8) for n in nodes}
