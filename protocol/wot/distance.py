@@ -53,9 +53,9 @@ class DistanceEvaluator(Generic[Node]):
         size = len(self.index)
         self.certifiers: list[list[int]] = [[] for _ in range(size)]
         issued = [0] * size
-        for issuer, receiver in pairs:
-            self.certifiers[receiver].append(issuer)
-            issued[issuer] += 1
+        for source, target in pairs:
+            self.certifiers[target].append(source)
+            issued[source] += 1
         nodes = list(self.index)
         is_member = [members is None or node in members for node in nodes]
         self.sentry_bit = [0] * size
