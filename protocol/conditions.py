@@ -12,6 +12,7 @@ rule groups sources by that text):
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 from protocol.crypto import PublicKey
@@ -91,8 +92,12 @@ class Operation:
 Condition = Union[Sig, Xhx, Cltv, Csv, Operation]  # noqa: UP007 (a forward-referenced alias)
 
 
+@lru_cache(maxsize=65536)
 def parse_condition(text: str) -> Condition:
-    """Parse an output condition, or raise `ConditionError` saying where it goes wrong."""
+    """Parse an output condition, or raise `ConditionError` saying where it goes wrong.
+
+    Cached: a condition is parsed at decoding and again by the rules, and accounts repeat.
+    """
     if len(text) > MAX_CONDITION_LENGTH:
         raise ConditionError(f"condition has {len(text)} characters, at most {MAX_CONDITION_LENGTH}")
     condition, position = _parse_sequence(text, 0, 0)

@@ -5,7 +5,7 @@ Encoded form: an array of the fields below, in declaration order.
 """
 
 import math
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from protocol.errors import SchemaError
@@ -67,7 +67,7 @@ class CurrencyParameters:
         return math.ceil(self.max_gen_time * self.median_time_blocks)
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return [getattr(self, field.name) for field in fields(self)]
 
     @classmethod
     def from_item(cls, value: Any, what: str = "parameters") -> "CurrencyParameters":

@@ -16,6 +16,7 @@ The block's identifier is `hash`.
 """
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from protocol.crypto import NO_SIGNATURE, Hash, PublicKey, Signature, sha256, signing_message, verify
@@ -45,8 +46,10 @@ NONCE_MAX = 2**64 - 1
 FIELD_COUNT = 28
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Block:
+    """A block; `inner_hash` and `hash` are computed once per instance (no slots, for the cache)."""
+
     KIND: ClassVar[Kind] = Kind.BLOCK
     MAX_SIZE: ClassVar[int] = MAX_BLOCK_SIZE
 
@@ -114,11 +117,11 @@ class Block:
     def to_bytes(self) -> bytes:
         return encode(self.to_item())
 
-    @property
+    @cached_property
     def inner_hash(self) -> Hash:
         return sha256(encode(self.unsigned_items()))
 
-    @property
+    @cached_property
     def hash(self) -> Hash:
         """The block's identifier and proof-of-work hash."""
         return proof_hash(self.inner_hash, self.nonce)

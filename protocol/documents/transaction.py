@@ -11,6 +11,7 @@ The transaction's hash (SHA-256 of its signed bytes) names the sources its outpu
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from protocol.conditions import MAX_CONDITION_LENGTH, ConditionError, parse_condition
@@ -153,9 +154,12 @@ class Output:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Transaction:
-    """A signed transfer. `unlocks[i]` are the proofs for `inputs[i]`."""
+    """A signed transfer. `unlocks[i]` are the proofs for `inputs[i]`.
+
+    `hash` and `signing_message` are computed once per instance (no slots, for the cache).
+    """
 
     KIND: ClassVar[Kind] = Kind.TRANSACTION
     MAX_SIZE: ClassVar[int] = MAX_TRANSACTION_SIZE
@@ -190,12 +194,16 @@ class Transaction:
     def to_bytes(self) -> bytes:
         return encode(self.to_item())
 
-    @property
+    @cached_property
     def hash(self) -> Hash:
         """SHA-256 of the signed bytes; outputs become sources `(hash, index)`."""
         return sha256(self.to_bytes())
 
     def signing_message(self) -> bytes:
+        return self._signing_message
+
+    @cached_property
+    def _signing_message(self) -> bytes:
         return signing_message(self.currency, "transaction", VERSION, encode(self.unsigned_items()))
 
     def is_signature_valid(self) -> bool:

@@ -5,6 +5,7 @@ spending an output created earlier in the block, the post-rule events) see the e
 `delta()` then gives the block's `Delta`; the base view is never written.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,6 +49,11 @@ class Overlay:
         }
         self._after: dict[tuple[str, Any], Any] = {}
         self._before: dict[tuple[str, Any], Any] = {}
+        # Our writes by table, and indexes of them, so queries do not scan every write of the block.
+        self._tables: dict[str, dict[Any, Any]] = defaultdict(dict)
+        self._accounts: defaultdict[str, set[Any]] = defaultdict(set)
+        self._receivers: defaultdict[PublicKey, set[Any]] = defaultdict(set)
+        self._issuers: defaultdict[PublicKey, set[Any]] = defaultdict(set)
 
     # Writing ---------------------------------------------------------------------------------------
 
@@ -57,6 +63,15 @@ class Overlay:
         if slot not in self._after:
             self._before[slot] = self._readers[table](key)
         self._after[slot] = value
+        self._tables[table][key] = value
+        if table == TABLE_SOURCE:
+            for account in (
+                self._accounts[record.conditions] for record in (self._before[slot], value) if record
+            ):
+                account.add(key)
+        elif table == TABLE_CERT:
+            self._issuers[key[0]].add(key)
+            self._receivers[key[1]].add(key)
 
     def delta(self) -> Delta:
         changes = {slot: (self._before[slot], after) for slot, after in self._after.items()}
@@ -70,10 +85,23 @@ class Overlay:
             return self._after[slot]
         return self._readers[table](key)
 
-    def _merged(self, table: str, base_keys: Iterable[Any], keep: Callable[[Any, Any], bool]) -> list[Any]:
-        """Keys of `table` selected by `keep(key, record)`: the base's answer corrected by our writes."""
-        keys = [k for k in base_keys if (table, k) not in self._after]
-        keys.extend(k for (t, k), v in self._after.items() if t == table and v is not None and keep(k, v))
+    def _merged(
+        self,
+        table: str,
+        base_keys: Iterable[Any],
+        keep: Callable[[Any, Any], bool],
+        candidates: Iterable[Any] | None = None,
+    ) -> list[Any]:
+        """Keys of `table` selected by `keep(key, record)`: the base's answer corrected by our writes.
+
+        `candidates`, when given, are the only written keys that can be selected (from an index).
+        """
+        written = self._tables.get(table, {})
+        keys = [k for k in base_keys if k not in written]
+        for key in written if candidates is None else candidates:
+            value = written[key]
+            if value is not None and keep(key, value):
+                keys.append(key)
         return keys
 
     def chain(self) -> ChainRecord | None:
@@ -122,11 +150,15 @@ class Overlay:
 
     def certifiers_of(self, receiver: PublicKey) -> Iterable[PublicKey]:
         base = ((i, receiver) for i in self.base.certifiers_of(receiver))
-        return [i for i, _r in self._merged(TABLE_CERT, base, lambda k, _r: k[1] == receiver)]
+        keys = self._merged(
+            TABLE_CERT, base, lambda k, _r: k[1] == receiver, self._receivers.get(receiver, ())
+        )
+        return [i for i, _r in keys]
 
     def certified_by(self, issuer: PublicKey) -> Iterable[PublicKey]:
         base = ((issuer, r) for r in self.base.certified_by(issuer))
-        return [r for _i, r in self._merged(TABLE_CERT, base, lambda k, _r: k[0] == issuer)]
+        keys = self._merged(TABLE_CERT, base, lambda k, _r: k[0] == issuer, self._issuers.get(issuer, ()))
+        return [r for _i, r in keys]
 
     def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
         return self._merged(TABLE_CERT, self.base.all_certifications(), lambda _k, _r: True)
@@ -150,5 +182,8 @@ class Overlay:
 
     def sources_of(self, conditions: str) -> Iterable[SourceId]:
         return self._merged(
-            TABLE_SOURCE, self.base.sources_of(conditions), lambda _k, r: r.conditions == conditions
+            TABLE_SOURCE,
+            self.base.sources_of(conditions),
+            lambda _k, r: r.conditions == conditions,
+            self._accounts.get(conditions, ()),
         )

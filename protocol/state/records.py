@@ -6,7 +6,7 @@ condition, expiry schedules, the member set) are derived from these tables by ea
 implementation and are not part of the state digest.
 """
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from protocol.crypto import Hash, PublicKey
@@ -51,7 +51,7 @@ class BlockSummary:
     dividend_created: bool
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return _fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class IdentityRecord:
     revoked_on: int | None
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return _fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class MembershipRecord:
     expired: bool
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return _fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class CertRecord:
     replayable_on: int
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return _fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +109,17 @@ class SourceRecord:
     written_time: int
 
     def to_item(self) -> list[Any]:
-        return list(astuple(self))
+        return _fields(self)
 
     @property
     def value(self) -> int:
         """The amount in cents."""
         return int(self.amount * 10**self.base)
+
+
+def _fields(record: Any) -> list[Any]:
+    """A record's fields in declaration order (flat records only: faster than `astuple`)."""
+    return [getattr(record, name) for name in record.__slots__]
 
 
 def source_id_item(source: SourceId) -> list[Any]:

@@ -1,0 +1,101 @@
+"""A funded dev chain for the benchmarks: N members in a ring of certifications, each with a UD."""
+
+from protocol.conditions import sig_condition
+from protocol.crypto import sha256
+from protocol.documents import (
+    GENESIS_REF,
+    Block,
+    BlockRef,
+    Certification,
+    DividendSource,
+    Identity,
+    Input,
+    Membership,
+    MembershipType,
+    Output,
+    SigProof,
+    Transaction,
+)
+from protocol.forge import build_block, build_genesis, prove, required_difficulty
+from protocol.genesis import GenesisDescription
+from protocol.keys import Keypair
+from protocol.params import dev_parameters
+from protocol.rules.block import validate_block
+from protocol.state import MemoryState
+
+CURRENCY = "june-bench"
+START = 1_700_000_000
+
+
+class BenchChain:
+    def __init__(self, members: int) -> None:
+        self.keys = [Keypair(sha256(f"bench member {i}".encode())) for i in range(members)]
+        identities = [
+            Identity.create(k, CURRENCY, f"member{i}", GENESIS_REF) for i, k in enumerate(self.keys)
+        ]
+        description = GenesisDescription(
+            currency=CURRENCY,
+            parameters=dev_parameters(START),
+            time=START,
+            identities=tuple(identities),
+            memberships=tuple(
+                Membership.create(k, CURRENCY, MembershipType.IN, f"member{i}", GENESIS_REF)
+                for i, k in enumerate(self.keys)
+            ),
+            certifications=tuple(
+                Certification.create(
+                    self.keys[(i + j) % members], CURRENCY, identity.issuer, identity.hash, GENESIS_REF
+                )
+                for i, identity in enumerate(identities)
+                for j in (1, 2, 3)
+            ),
+        )
+        self.state = MemoryState()
+        self.blocks: list[Block] = []
+        self.turn = 0
+        self.apply(self.sign(build_genesis(description, self.keys[0].public_key), 0))
+
+    def sign(self, block: Block, issuer: int) -> Block:
+        nonce = prove(block, required_difficulty(self.state, block))
+        assert nonce is not None
+        return block.signed(self.keys[issuer], nonce)
+
+    def apply(self, block: Block) -> None:
+        delta = validate_block(self.state, block)
+        self.state.apply(delta, block.hash)
+        self.blocks.append(block)
+
+    def forge(self, pending: list[object], time: int) -> Block:
+        """Build, prove and sign the next block (issuers take turns), without applying it."""
+        self.turn = (self.turn + 1) % len(self.keys)
+        block = build_block(self.state, pending, self.keys[self.turn].public_key, time)  # type: ignore[arg-type]
+        return self.sign(block, self.turn)
+
+    def advance_to_dividend(self) -> None:
+        while not any(b.dividend for b in self.blocks):
+            head = self.state.head()
+            assert head is not None
+            self.apply(self.forge([], head.median_time + 86400))
+
+    def ref(self) -> BlockRef:
+        return BlockRef(self.blocks[-1].number, self.blocks[-1].hash)
+
+    def payment(self, payer: int, payee: int) -> Transaction:
+        """`payer` sends its first UD to `payee`, keeping half."""
+        number = next(b.number for b in self.blocks if b.dividend)
+        amount = self.blocks[number].dividend
+        assert amount is not None
+        key = self.keys[payer].public_key
+        tx = Transaction(
+            currency=CURRENCY,
+            block=self.ref(),
+            locktime=0,
+            issuers=(key,),
+            inputs=(Input(amount, 0, DividendSource(key, number)),),
+            unlocks=((SigProof(0),),),
+            outputs=(
+                Output(amount // 2, 0, sig_condition(self.keys[payee].public_key)),
+                Output(amount - amount // 2, 0, sig_condition(key)),
+            ),
+        )
+        return tx.signed_by(self.keys[payer])
