@@ -14,10 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from protocol.crypto import hash_hex
+from protocol.documents import Block
 from protocol.errors import ProtocolError
-from protocol.genesis import DEV_NAMES, GenesisDescription, dev_genesis
+from protocol.forge import build_genesis, prove
+from protocol.genesis import DEV_NAMES, GenesisDescription, dev_genesis, dev_keypair
 from protocol.keys import checksum, pubkey_to_base58
 from protocol.params import dev_parameters
+from protocol.rules.block import validate_block
+from protocol.state import MemoryState
 
 
 @click.group()
@@ -46,6 +50,7 @@ def dev_genesis_command(members: int, start: int | None, out: Path | None, as_js
     """
     genesis = dev_genesis(time=int(clock.time()) if start is None else start, members=members)
     genesis.check()
+    block = forge_genesis_block(genesis)
     encoded = genesis.to_bytes()
     if GenesisDescription.from_bytes(encoded) != genesis:
         raise click.ClickException("the genesis description did not survive its own encoding")
@@ -54,10 +59,23 @@ def dev_genesis_command(members: int, start: int | None, out: Path | None, as_js
             raise click.ClickException(f"{out} already exists")
         out.write_bytes(encoded)
     summary = describe(genesis)
+    summary["block0"] = {"hash": hash_hex(block.hash), "state_digest": hash_hex(block.state_digest)}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     render(summary, len(encoded), out)
+
+
+def forge_genesis_block(genesis: GenesisDescription) -> Block:
+    """Block 0 of the dev currency, issued by its first founder and validated like any block."""
+    founder = dev_keypair(genesis.identities[0].uid)
+    draft = build_genesis(genesis, founder.public_key)
+    nonce = prove(draft, draft.pow_min)
+    if nonce is None:  # prove only gives up when asked to stop
+        raise click.ClickException("no nonce found for block 0")
+    block = draft.signed(founder, nonce)
+    validate_block(MemoryState(), block)
+    return block
 
 
 def describe(genesis: GenesisDescription) -> dict[str, Any]:
@@ -90,6 +108,7 @@ def render(summary: dict[str, Any], size: int, out: Path | None) -> None:
     when = datetime.fromtimestamp(summary["time"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     console.print(f"[bold]June dev genesis[/bold] — currency [cyan]{summary['currency']}[/cyan], {when}")
     console.print(f"description hash {summary['hash']} ({size} bytes)", soft_wrap=True)
+    console.print(f"block 0 hash     {summary['block0']['hash']} (identifies the currency)", soft_wrap=True)
     members = Table(title="Founding members (secret identifier = password = uid)")
     for column in ("uid", "public key", "certified by"):
         members.add_column(column)
@@ -106,7 +125,8 @@ def render(summary: dict[str, Any], size: int, out: Path | None) -> None:
     console.print(parameters)
     console.print(
         f"{len(summary['certifications'])} certifications; "
-        f"{summary['signatures_verified']} signatures verified; every founder is certified enough."
+        f"{summary['signatures_verified']} signatures verified; every founder is certified enough; "
+        "block 0 built, proven, signed and validated."
     )
     if out is not None:
         console.print(f"written to {out}")

@@ -20,6 +20,7 @@ def test_json_output_describes_a_verified_genesis(tmp_path: Path) -> None:
     written = GenesisDescription.from_bytes(out.read_bytes())
     written.check()
     assert summary["hash"] == written.hash.hex().upper()
+    assert len(summary["block0"]["hash"]) == 64
 
 
 def test_text_output_and_refusals(tmp_path: Path) -> None:
