@@ -7,7 +7,7 @@ implementation and are not part of the state digest.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from protocol.crypto import Hash, PublicKey
 from protocol.documents.transaction import DividendSource, TransactionSource
@@ -25,6 +25,10 @@ class ChainRecord:
 
     def to_item(self) -> list[Any]:
         return [self.currency, self.parameters.to_item()]
+
+    @classmethod
+    def from_item(cls, item: list[Any]) -> "ChainRecord":
+        return cls(item[0], CurrencyParameters.from_item(item[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,10 @@ class BlockSummary:
     def to_item(self) -> list[Any]:
         return _fields(self)
 
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
+
 
 @dataclass(frozen=True, slots=True)
 class IdentityRecord:
@@ -69,6 +77,10 @@ class IdentityRecord:
     def to_item(self) -> list[Any]:
         return _fields(self)
 
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
+
 
 @dataclass(frozen=True, slots=True)
 class MembershipRecord:
@@ -84,6 +96,10 @@ class MembershipRecord:
     def to_item(self) -> list[Any]:
         return _fields(self)
 
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
+
 
 @dataclass(frozen=True, slots=True)
 class CertRecord:
@@ -96,6 +112,10 @@ class CertRecord:
 
     def to_item(self) -> list[Any]:
         return _fields(self)
+
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,10 @@ class SourceRecord:
 
     def to_item(self) -> list[Any]:
         return _fields(self)
+
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
 
     @property
     def value(self) -> int:
@@ -126,3 +150,10 @@ def source_id_item(source: SourceId) -> list[Any]:
     if isinstance(source, DividendSource):
         return [0, source.member, source.block_number]
     return [1, source.tx_hash, source.index]
+
+
+def source_id_from_item(item: list[Any]) -> SourceId:
+    kind, ref, number = item
+    if kind == 0:
+        return DividendSource(PublicKey(ref), number)
+    return TransactionSource(Hash(ref), number)

@@ -1,0 +1,336 @@
+"""`LevelStore`: the chain and its state in LevelDB, moved one atomic batch at a time.
+
+A block is applied in a single `WriteBatch` holding its state changes, their index entries, the
+block itself, its undo record and the head pointer, written with `sync`: a crash leaves the
+previous head or the next one, never a mix, and an acknowledged block is on disk. Reverting the
+head is one batch too. Undo records are kept over the fork window.
+"""
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import plyvel
+
+from node.errors import DataDirError, StoreError
+from node.store import schema
+from node.store.codec import decode_delta, decode_record, encode_delta, encode_record
+from protocol.crypto import ZERO_HASH, Hash, PublicKey
+from protocol.documents import Block
+from protocol.encoding import decode, encode
+from protocol.errors import DecodeError
+from protocol.state.delta import (
+    TABLE_BLOCK,
+    TABLE_CERT,
+    TABLE_CHAIN,
+    TABLE_IDENTITY,
+    TABLE_MEMBERSHIP,
+    TABLE_SOURCE,
+    TABLE_UID,
+    Delta,
+)
+from protocol.state.records import (
+    BlockSummary,
+    CertRecord,
+    ChainRecord,
+    IdentityRecord,
+    MembershipRecord,
+    SourceId,
+    SourceRecord,
+)
+
+#: Undo records kept beyond the fork window, so a revert to the window's edge always has one.
+UNDO_MARGIN = 1
+
+
+class LevelStore:
+    """A node's data: open it with `LevelStore.open(path)`; it is a `StateView` of its head."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> "LevelStore":
+        try:
+            db = plyvel.DB(str(path), create_if_missing=create)
+        except plyvel.Error as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        store = cls(db)
+        store._check_format()
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _check_format(self) -> None:
+        raw = self.db.get(schema.META_FORMAT)
+        if raw is None:
+            if self.db.get(schema.HEAD) is not None:
+                raise StoreError("the store has a head but no format version: it is damaged")
+            self.db.put(schema.META_FORMAT, str(schema.FORMAT_VERSION).encode(), sync=True)
+            return
+        version = int(raw)
+        if version > schema.FORMAT_VERSION:
+            raise DataDirError(
+                f"this data directory uses storage format {version}; this juned reads format "
+                f"{schema.FORMAT_VERSION} and older: upgrade juned"
+            )
+
+    # Chain -------------------------------------------------------------------------------------
+
+    def head_pointer(self) -> tuple[int, Hash, Hash] | None:
+        """(number, hash, state digest) of the head, or None for an empty store."""
+        raw = self.db.get(schema.HEAD)
+        if raw is None:
+            return None
+        number, block_hash, digest = self._decode(raw)
+        return number, Hash(block_hash), Hash(digest)
+
+    def genesis_hash(self) -> Hash | None:
+        raw = self.db.get(schema.META_GENESIS)
+        return None if raw is None else Hash(raw)
+
+    def block(self, number: int) -> Block | None:
+        raw = self.db.get(schema.BLOCK + schema.number_key(number))
+        if raw is None:
+            return None
+        try:
+            return Block.from_bytes(raw)
+        except DecodeError as exc:
+            raise StoreError(f"block {number} is damaged in the store: {exc}") from exc
+
+    def block_bytes(self, number: int) -> bytes | None:
+        raw: bytes | None = self.db.get(schema.BLOCK + schema.number_key(number))
+        return raw
+
+    def number_of(self, block_hash: bytes) -> int | None:
+        raw = self.db.get(schema.NUMBER_OF + block_hash)
+        return None if raw is None else int.from_bytes(raw, "big")
+
+    def digest_at(self, number: int) -> Hash | None:
+        raw = self.db.get(schema.DIGEST + schema.number_key(number))
+        return None if raw is None else Hash(raw)
+
+    def undo_record(self, number: int) -> Delta | None:
+        raw = self.db.get(schema.UNDO + schema.number_key(number))
+        return None if raw is None else decode_delta(raw)
+
+    def apply_block(self, block: Block, delta: Delta, *, fork_window: int) -> None:
+        """Write `block` and its `delta` on top of the head, in one synced batch."""
+        head = self.head_pointer()
+        expected = 0 if head is None else head[0] + 1
+        if block.number != expected or delta.number != block.number:
+            raise StoreError(f"block {block.number} does not follow the head (expected {expected})")
+        if delta.previous_digest != (ZERO_HASH if head is None else head[2]):
+            raise StoreError(f"the delta of block {block.number} was computed on another state")
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            self._write_changes(batch, delta.items())
+            self._write_block(batch, block, delta)
+            stale = block.number - fork_window - UNDO_MARGIN
+            if stale >= 0:
+                batch.delete(schema.UNDO + schema.number_key(stale))
+            if block.number == 0:
+                batch.put(schema.META_GENESIS, block.hash)
+                batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
+
+    def revert_head(self) -> Block:
+        """Undo the head block in one synced batch; return it."""
+        head = self.head_pointer()
+        if head is None:
+            raise StoreError("nothing to revert: the store is empty")
+        number = head[0]
+        delta = self.undo_record(number)
+        block = self.block(number)
+        if delta is None or block is None:
+            raise StoreError(f"block {number} has no undo record (beyond the fork window)")
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            self._write_changes(batch, delta.inverse_items())
+            self._erase_block(batch, block)
+        return block
+
+    def replace_branch(self, revert: int, blocks: list[tuple[Block, Delta]], *, fork_window: int) -> None:
+        """Revert `revert` blocks and apply `blocks` in one synced batch: a branch switch that a
+        crash cannot leave half done. The deltas must have been computed in that order."""
+        head = self.head_pointer()
+        if head is None or revert > head[0] + 1:
+            raise StoreError("cannot revert past block 0")
+        with self.db.write_batch(transaction=True, sync=True) as batch:
+            pending: dict[bytes, bytes | None] = {}
+            staged = _StagedBatch(batch, pending)
+            for number in range(head[0], head[0] - revert, -1):
+                delta = self.undo_record(number)
+                block = self.block(number)
+                if delta is None or block is None:
+                    raise StoreError(f"block {number} has no undo record (beyond the fork window)")
+                self._write_changes(staged, delta.inverse_items(), pending)
+                self._erase_block(staged, block)
+            for block, delta in blocks:
+                self._write_changes(staged, delta.items(), pending)
+                self._write_block(staged, block, delta)
+                stale = block.number - fork_window - UNDO_MARGIN
+                if stale >= 0:
+                    staged.delete(schema.UNDO + schema.number_key(stale))
+
+    def _write_block(self, batch: Any, block: Block, delta: Delta) -> None:
+        number = schema.number_key(block.number)
+        batch.put(schema.BLOCK + number, block.to_bytes())
+        batch.put(schema.BLOCK_HASH + number, block.hash)
+        batch.put(schema.NUMBER_OF + block.hash, number)
+        batch.put(schema.UNDO + number, encode_delta(delta))
+        batch.put(schema.DIGEST + number, delta.digest)
+        batch.put(schema.HEAD, encode([block.number, block.hash, delta.digest]))
+        batch.delete(schema.FORK + block.hash)
+
+    def _erase_block(self, batch: Any, block: Block) -> None:
+        number = schema.number_key(block.number)
+        for prefix in (schema.BLOCK, schema.BLOCK_HASH, schema.UNDO, schema.DIGEST):
+            batch.delete(prefix + number)
+        batch.delete(schema.NUMBER_OF + block.hash)
+        if block.number == 0:
+            batch.delete(schema.HEAD)
+            batch.delete(schema.META_GENESIS)
+            batch.delete(schema.META_CURRENCY)
+            return
+        previous = block.number - 1
+        previous_hash = self.db.get(schema.BLOCK_HASH + schema.number_key(previous))
+        digest = self.db.get(schema.DIGEST + schema.number_key(previous))
+        batch.put(schema.HEAD, encode([previous, previous_hash, digest]))
+
+    def _write_changes(
+        self,
+        batch: Any,
+        items: Iterable[tuple[str, Any, Any]],
+        pending: dict[bytes, bytes | None] | None = None,
+    ) -> None:
+        """Write records and keep their index entries in step (`pending`: writes not flushed yet)."""
+        for table, key, value in items:
+            raw_key = schema.table_key(table, key)
+            if pending is not None and raw_key in pending:
+                raw_before = pending[raw_key]
+            else:
+                raw_before = self.db.get(raw_key)
+            before = None if raw_before is None else decode_record(table, raw_before)
+            old = set(schema.index_keys(table, key, before))
+            new = set(schema.index_keys(table, key, value))
+            for index_key in old - new:
+                batch.delete(index_key)
+            for index_key in new - old:
+                batch.put(index_key, b"")
+            if value is None:
+                batch.delete(raw_key)
+            else:
+                batch.put(raw_key, encode_record(table, value))
+
+    def _decode(self, raw: bytes) -> Any:
+        try:
+            return decode(raw, max_size=1 << 20)
+        except DecodeError as exc:
+            raise StoreError(f"damaged head pointer: {exc}") from exc
+
+    # StateView ---------------------------------------------------------------------------------
+
+    def _get(self, table: str, key: Any) -> Any:
+        raw = self.db.get(schema.table_key(table, key))
+        return None if raw is None else decode_record(table, raw)
+
+    def _keys(self, prefix: bytes) -> Iterator[bytes]:
+        for raw_key in self.db.iterator(prefix=prefix, include_value=False):
+            yield raw_key[len(prefix) :]
+
+    def chain(self) -> ChainRecord | None:
+        record: ChainRecord | None = self._get(TABLE_CHAIN, 0)
+        return record
+
+    def head(self) -> BlockSummary | None:
+        pointer = self.head_pointer()
+        return None if pointer is None else self.block_summary(pointer[0])
+
+    def block_summary(self, number: int) -> BlockSummary | None:
+        if number < 0:
+            return None
+        record: BlockSummary | None = self._get(TABLE_BLOCK, number)
+        return record
+
+    def block_hash(self, number: int) -> Hash | None:
+        if number < 0:
+            return None
+        raw = self.db.get(schema.BLOCK_HASH + schema.number_key(number))
+        return None if raw is None else Hash(raw)
+
+    def state_digest(self) -> Hash:
+        pointer = self.head_pointer()
+        return ZERO_HASH if pointer is None else pointer[2]
+
+    def identity(self, key: PublicKey) -> IdentityRecord | None:
+        record: IdentityRecord | None = self._get(TABLE_IDENTITY, key)
+        return record
+
+    def key_of_uid(self, uid: str) -> PublicKey | None:
+        key: PublicKey | None = self._get(TABLE_UID, uid)
+        return key
+
+    def membership(self, key: PublicKey) -> MembershipRecord | None:
+        record: MembershipRecord | None = self._get(TABLE_MEMBERSHIP, key)
+        return record
+
+    def certification(self, issuer: PublicKey, receiver: PublicKey) -> CertRecord | None:
+        record: CertRecord | None = self._get(TABLE_CERT, (issuer, receiver))
+        return record
+
+    def source(self, source: SourceId) -> SourceRecord | None:
+        record: SourceRecord | None = self._get(TABLE_SOURCE, source)
+        return record
+
+    def members(self) -> Iterable[PublicKey]:
+        return [PublicKey(k) for k in self._keys(schema.MEMBERS)]
+
+    def members_to_kick(self) -> Iterable[PublicKey]:
+        return [PublicKey(k) for k in self._keys(schema.KICKED)]
+
+    def certifiers_of(self, receiver: PublicKey) -> Iterable[PublicKey]:
+        return [PublicKey(k) for k in self._keys(schema.CERTS_BY_RECEIVER + receiver)]
+
+    def certified_by(self, issuer: PublicKey) -> Iterable[PublicKey]:
+        return [PublicKey(k) for k in self._keys(schema.TABLE_PREFIX[TABLE_CERT] + issuer)]
+
+    def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
+        return [(PublicKey(k[:32]), PublicKey(k[32:])) for k in self._keys(schema.TABLE_PREFIX[TABLE_CERT])]
+
+    def certifications_expiring(self, until: int) -> Iterable[tuple[PublicKey, PublicKey]]:
+        found = []
+        for raw in self._scan_until(schema.CERT_EXPIRY, until):
+            found.append((PublicKey(raw[8:40]), PublicKey(raw[40:72])))
+        return found
+
+    def memberships_expiring(self, until: int) -> Iterable[PublicKey]:
+        return [PublicKey(raw[8:]) for raw in self._scan_until(schema.MEMBERSHIP_EXPIRY, until)]
+
+    def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
+        return [PublicKey(raw[8:]) for raw in self._scan_until(schema.MEMBERSHIP_REVOCATION, until)]
+
+    def sources_of(self, conditions: str) -> Iterable[SourceId]:
+        return [schema.parse_source_key(k) for k in self._keys(schema.account_prefix(conditions))]
+
+    def _scan_until(self, prefix: bytes, until: int) -> list[bytes]:
+        """Keys `prefix + time(8) + …` with time ≤ until, without the prefix."""
+        stop = prefix + schema.number_key(until + 1)
+        return [
+            raw_key[len(prefix) :]
+            for raw_key in self.db.iterator(start=prefix, stop=stop, include_value=False)
+        ]
+
+
+class _StagedBatch:
+    """A write batch that also remembers its writes, so later reads in the same batch see them."""
+
+    def __init__(self, batch: Any, pending: dict[bytes, bytes | None]) -> None:
+        self.batch = batch
+        self.pending = pending
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.batch.put(key, value)
+        self.pending[key] = value
+
+    def delete(self, key: bytes) -> None:
+        self.batch.delete(key)
+        self.pending[key] = None
