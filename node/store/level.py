@@ -164,12 +164,40 @@ class LevelStore:
                     raise StoreError(f"block {number} has no undo record (beyond the fork window)")
                 self._write_changes(staged, delta.inverse_items(), pending)
                 self._erase_block(staged, block)
+                staged.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
             for block, delta in blocks:
                 self._write_changes(staged, delta.items(), pending)
                 self._write_block(staged, block, delta)
                 stale = block.number - fork_window - UNDO_MARGIN
                 if stale >= 0:
                     staged.delete(schema.UNDO + schema.number_key(stale))
+
+    # Fork candidates and invalid blocks --------------------------------------------------------
+
+    def put_fork_candidate(self, block: Block) -> None:
+        self.db.put(schema.FORK + block.hash, block.to_bytes(), sync=True)
+
+    def delete_fork_candidate(self, block_hash: bytes) -> None:
+        self.db.delete(schema.FORK + block_hash, sync=True)
+
+    def fork_candidates(self) -> list[Block]:
+        blocks = []
+        for key, raw in self.db.iterator(prefix=schema.FORK):
+            try:
+                blocks.append(Block.from_bytes(raw))
+            except DecodeError:
+                self.db.delete(key)  # a damaged candidate is only a lost download
+        return blocks
+
+    def has_fork_candidate(self, block_hash: bytes) -> bool:
+        return self.db.get(schema.FORK + block_hash) is not None
+
+    def remember_invalid(self, block_hash: bytes, reason: str) -> None:
+        self.db.put(schema.INVALID + block_hash, reason.encode("utf-8")[:1000])
+
+    def invalid_reason(self, block_hash: bytes) -> str | None:
+        raw = self.db.get(schema.INVALID + block_hash)
+        return None if raw is None else raw.decode("utf-8", "replace")
 
     def _write_block(self, batch: Any, block: Block, delta: Delta) -> None:
         number = schema.number_key(block.number)
