@@ -13,6 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from node.commands import data
+from node.errors import NodeError
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.errors import ProtocolError
@@ -28,6 +30,10 @@ from protocol.state import MemoryState
 @click.version_option(package_name="june", prog_name="juned")
 def juned() -> None:
     """June node: keeps the chain, talks to peers, forges blocks, serves wallets and audits."""
+
+
+for _command in (data.init, data.status, data.export_chain, data.import_chain, data.revert, data.reindex):
+    juned.add_command(_command)
 
 
 @juned.command("dev-genesis")
@@ -141,6 +147,6 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except ProtocolError as exc:
+    except (ProtocolError, NodeError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -52,8 +52,10 @@ class LevelStore:
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> "LevelStore":
         try:
+            if create:
+                path.mkdir(parents=True, exist_ok=True)
             db = plyvel.DB(str(path), create_if_missing=create)
-        except plyvel.Error as exc:
+        except (plyvel.Error, OSError) as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         store = cls(db)
         store._check_format()
@@ -171,6 +173,29 @@ class LevelStore:
                 stale = block.number - fork_window - UNDO_MARGIN
                 if stale >= 0:
                     staged.delete(schema.UNDO + schema.number_key(stale))
+
+    def check_integrity(self, *, currency: str | None = None) -> None:
+        """Raise `StoreError` unless the head, its block, its digest and its undo record agree.
+
+        Run at start-up: a store that fails here was damaged outside June (a crash cannot do it).
+        """
+        pointer = self.head_pointer()
+        if pointer is None:
+            return
+        number, block_hash, digest = pointer
+        block = self.block(number)
+        if block is None or block.hash != block_hash:
+            raise StoreError(f"the head block {number} is missing or does not match the head pointer")
+        if block.state_digest != digest or self.digest_at(number) != digest:
+            raise StoreError(f"the state digest of block {number} does not match the head pointer")
+        undo = self.undo_record(number)
+        if undo is None or undo.digest != digest:
+            raise StoreError(f"the undo record of block {number} is missing or does not match")
+        chain = self.chain()
+        if chain is None:
+            raise StoreError("the store has blocks but no currency record")
+        if currency is not None and chain.currency != currency:
+            raise DataDirError(f"this data directory holds currency {chain.currency!r}, not {currency!r}")
 
     # Fork candidates and invalid blocks --------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""`juned` command groups, one module each."""
