@@ -18,7 +18,7 @@ def main() -> None:
         head = chain.state.head()
         assert head is not None
         start = time.perf_counter()
-        block = chain.forge([], head.median_time + 10)
+        block = chain.forge([], head.time + 10)
         forge_time += time.perf_counter() - start
         start = time.perf_counter()
         delta = validate_block(chain.state, block)

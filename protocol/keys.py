@@ -6,6 +6,7 @@ parsing a key written with a checksum verifies it, so a mistyped key is refused 
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import base58
 import nacl.signing
@@ -60,8 +61,9 @@ def derive_scrypt_seed(secret_identifier: str, password: str) -> bytes:
     )
 
 
+@lru_cache(maxsize=65536)
 def pubkey_to_base58(key: bytes) -> str:
-    """Base58 (Bitcoin alphabet) of the raw 32-byte key."""
+    """Base58 (Bitcoin alphabet) of the raw 32-byte key (cached: members' keys recur in every UD)."""
     return str(base58.b58encode(key).decode("ascii"))
 
 

@@ -41,6 +41,8 @@ from protocol.state.records import (
 
 #: Undo records kept beyond the fork window, so a revert to the window's edge always has one.
 UNDO_MARGIN = 1
+#: Decoded block summaries kept in memory (a few MB); the issuers frame reads thousands at a time.
+SUMMARY_CACHE_SIZE = 20_000
 
 
 class LevelStore:
@@ -48,6 +50,9 @@ class LevelStore:
 
     def __init__(self, db: Any) -> None:
         self.db = db
+        # Block summaries are read many times (median time, issuers frame, difficulty): keep the
+        # recent ones decoded. Entries are dropped when their block is reverted.
+        self._summaries: dict[int, BlockSummary] = {}
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> "LevelStore":
@@ -235,6 +240,7 @@ class LevelStore:
         batch.delete(schema.FORK + block.hash)
 
     def _erase_block(self, batch: Any, block: Block) -> None:
+        self._summaries.pop(block.number, None)
         number = schema.number_key(block.number)
         for prefix in (schema.BLOCK, schema.BLOCK_HASH, schema.UNDO, schema.DIGEST):
             batch.delete(prefix + number)
@@ -301,7 +307,14 @@ class LevelStore:
     def block_summary(self, number: int) -> BlockSummary | None:
         if number < 0:
             return None
+        cached = self._summaries.get(number)
+        if cached is not None:
+            return cached
         record: BlockSummary | None = self._get(TABLE_BLOCK, number)
+        if record is not None:
+            if len(self._summaries) >= SUMMARY_CACHE_SIZE:
+                self._summaries.pop(min(self._summaries))
+            self._summaries[number] = record
         return record
 
     def block_hash(self, number: int) -> Hash | None:
