@@ -48,15 +48,16 @@ def replay(kind: str, path: Path, directory: Path) -> None:
         store = LevelStore.open(directory / "db")
         window = 100
         start = time.perf_counter()
-        count = 0
-        for count, block in enumerate(read_chain(path), start=1):
+        blocks = list(read_chain(path))
+        for block in blocks:
             store.apply_block(block, validate_block(store, block), fork_window=window)
     else:
         state = MemoryState()
         start = time.perf_counter()
-        count = 0
-        for count, block in enumerate(read_chain(path), start=1):
+        blocks = list(read_chain(path))
+        for block in blocks:
             state.apply(validate_block(state, block), block.hash)
+    count = len(blocks)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"blocks": count, "seconds": elapsed, "peak_mb": peak}))
