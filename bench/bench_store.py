@@ -58,7 +58,7 @@ def replay(kind: str, path: Path, directory: Path) -> None:
         count = 0
         for block in read_chain(path):
             state.apply(validate_block(state, block), block.hash)
-            count += 1  # noqa: SIM113
+            count += 1
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"blocks": count, "seconds": elapsed, "peak_mb": peak}))
