@@ -16,6 +16,20 @@ from protocol.params import CurrencyParameters
 SourceId = DividendSource | TransactionSource
 
 
+class FlatRecord:
+    """A record whose fields are plain values: its item is the list of its fields, in order."""
+
+    __slots__ = ()
+
+    def to_item(self) -> list[Any]:
+        names: tuple[str, ...] = self.__slots__  # the dataclass's fields, in order
+        return [getattr(self, name) for name in names]  # faster than dataclasses.astuple
+
+    @classmethod
+    def from_item(cls, item: list[Any]) -> Self:
+        return cls(*item)
+
+
 @dataclass(frozen=True, slots=True)
 class ChainRecord:
     """What block 0 fixes for the whole chain: the currency and its parameters."""
@@ -32,7 +46,7 @@ class ChainRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class BlockSummary:
+class BlockSummary(FlatRecord):
     """The header fields later rules read about a past block (BINDEX), and the money after it."""
 
     number: int
@@ -54,16 +68,9 @@ class BlockSummary:
     ud_reeval_time: int
     dividend_created: bool
 
-    def to_item(self) -> list[Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_item(cls, item: list[Any]) -> Self:
-        return cls(*item)
-
 
 @dataclass(frozen=True, slots=True)
-class IdentityRecord:
+class IdentityRecord(FlatRecord):
     """An identity ever written (IINDEX). Never deleted: uids and keys are unique forever."""
 
     uid: str
@@ -74,16 +81,9 @@ class IdentityRecord:
     kick: bool
     revoked_on: int | None
 
-    def to_item(self) -> list[Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_item(cls, item: list[Any]) -> Self:
-        return cls(*item)
-
 
 @dataclass(frozen=True, slots=True)
-class MembershipRecord:
+class MembershipRecord(FlatRecord):
     """The current membership of an identity (MINDEX). Times are median times."""
 
     ref_number: int
@@ -93,16 +93,9 @@ class MembershipRecord:
     leaving: bool
     expired: bool
 
-    def to_item(self) -> list[Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_item(cls, item: list[Any]) -> Self:
-        return cls(*item)
-
 
 @dataclass(frozen=True, slots=True)
-class CertRecord:
+class CertRecord(FlatRecord):
     """A live certification (CINDEX); deleted when it expires."""
 
     written_on: int
@@ -110,16 +103,9 @@ class CertRecord:
     chainable_on: int
     replayable_on: int
 
-    def to_item(self) -> list[Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_item(cls, item: list[Any]) -> Self:
-        return cls(*item)
-
 
 @dataclass(frozen=True, slots=True)
-class SourceRecord:
+class SourceRecord(FlatRecord):
     """An unspent source of money (SINDEX); deleted when consumed or destroyed."""
 
     amount: int
@@ -128,22 +114,10 @@ class SourceRecord:
     written_on: int
     written_time: int
 
-    def to_item(self) -> list[Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_item(cls, item: list[Any]) -> Self:
-        return cls(*item)
-
     @property
     def value(self) -> int:
         """The amount in cents."""
         return int(self.amount * 10**self.base)
-
-
-def _fields(record: Any) -> list[Any]:
-    """A record's fields in declaration order (flat records only: faster than `astuple`)."""
-    return [getattr(record, name) for name in record.__slots__]
 
 
 def source_id_item(source: SourceId) -> list[Any]:
