@@ -19,7 +19,7 @@ from protocol.documents import (
 from protocol.forge import build_block, build_genesis, prove, required_difficulty
 from protocol.genesis import GenesisDescription
 from protocol.keys import Keypair
-from protocol.params import dev_parameters
+from protocol.params import CurrencyParameters, dev_parameters
 from protocol.rules.block import validate_block
 from protocol.state import MemoryState
 
@@ -29,14 +29,16 @@ START = 1_700_000_000
 
 
 class BenchChain:
-    def __init__(self, members: int) -> None:
+    def __init__(self, members: int, params: CurrencyParameters | None = None, certifiers: int = 3) -> None:
+        """Found a currency of `members` founders, each certified by the next `certifiers` ones."""
+        self.params = params or dev_parameters(START)
         self.keys = [Keypair(sha256(f"bench member {i}".encode())) for i in range(members)]
         identities = [
             Identity.create(k, CURRENCY, f"member{i}", GENESIS_REF) for i, k in enumerate(self.keys)
         ]
         description = GenesisDescription(
             currency=CURRENCY,
-            parameters=dev_parameters(START),
+            parameters=self.params,
             time=START,
             identities=tuple(identities),
             memberships=tuple(
@@ -48,7 +50,7 @@ class BenchChain:
                     self.keys[(i + j) % members], CURRENCY, identity.issuer, identity.hash, GENESIS_REF
                 )
                 for i, identity in enumerate(identities)
-                for j in (1, 2, 3)
+                for j in range(1, certifiers + 1)
             ),
         )
         self.state = MemoryState()
@@ -72,6 +74,32 @@ class BenchChain:
         self.turn = (self.turn + 1) % min(FORGERS, len(self.keys))
         block = build_block(self.state, pending, self.keys[self.turn].public_key, time)  # type: ignore[arg-type]
         return self.sign(block, self.turn)
+
+    def grow_to(self, members: int, per_block: int = 150) -> None:
+        """Let newcomers join, `per_block` at a time, each certified by one member in turn (the
+        bench currency asks one certification), until the web of trust has `members` members."""
+        turn = 0
+        while (head := self.state.head()) is not None and head.median_time <= START + self.params.sig_period:
+            self.apply(self.forge([], head.time + 10))  # the founders' certification period first
+        while len(self.keys) < members:
+            head = self.state.head()
+            assert head is not None
+            current = len(self.keys)
+            documents: list[object] = []
+            for index in range(current, min(members, current + per_block)):
+                key = Keypair(sha256(f"bench member {index}".encode()))
+                self.keys.append(key)
+                identity = Identity.create(key, CURRENCY, f"member{index}", self.ref())
+                certifier = self.keys[turn % current]
+                turn += 1
+                documents += [
+                    identity,
+                    Membership.create(key, CURRENCY, MembershipType.IN, f"member{index}", self.ref()),
+                    Certification.create(certifier, CURRENCY, key.public_key, identity.hash, self.ref()),
+                ]
+            block = self.forge(documents, head.time + 10)
+            self.apply(block)
+            assert len(block.identities) == len(self.keys) - current, "every newcomer must join"
 
     def advance_to_dividend(self) -> None:
         while not any(b.dividend for b in self.blocks):
