@@ -1,0 +1,139 @@
+"""The mempool: pending documents waiting for a block, validated on entry and after every block.
+
+Every document is checked against the head's state with the rules blocks use
+(`protocol.rules.pending`). The pool is bounded per kind and per issuer, so a flood from one key
+cannot crowd out the others, and it is kept in the store so that it survives a restart.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from node.errors import NodeError
+from node.store import LevelStore
+from protocol.crypto import Hash, PublicKey
+from protocol.documents import Certification, Identity, Membership, Revocation, Transaction, decode_pending
+from protocol.documents.pending import PendingDocument
+from protocol.errors import DecodeError, RuleViolation
+from protocol.rules.pending import check_pending
+
+PENDING_PREFIX = b"P"
+
+#: How many documents of each kind the pool holds, and how many of them one issuer may have.
+LIMITS: dict[type, tuple[int, int]] = {
+    Identity: (1000, 1),
+    Membership: (2000, 1),
+    Certification: (5000, 10),
+    Revocation: (1000, 1),
+    Transaction: (10000, 50),
+}
+
+
+class NotReady(NodeError):
+    """The node cannot judge pending documents yet (it has no chain)."""
+
+
+class Admission(StrEnum):
+    ACCEPTED = "accepted"
+    KNOWN = "known"
+    FULL = "full"  # the pool (or this issuer's share of it) is full: try again later
+
+
+@dataclass(frozen=True)
+class AdmissionResult:
+    admission: Admission
+    reason: str = ""
+
+
+def issuers_of(document: PendingDocument) -> tuple[PublicKey, ...]:
+    return document.issuers if isinstance(document, Transaction) else (document.issuer,)
+
+
+class Mempool:
+    """Pending documents of one node, persisted in its store under the `P` prefix."""
+
+    def __init__(self, store: LevelStore) -> None:
+        self.store = store
+        self._documents: dict[Hash, PendingDocument] = {}
+        self._load()
+
+    def _load(self) -> None:
+        chain = self.store.chain()
+        for key, raw in self.store.db.iterator(prefix=PENDING_PREFIX):
+            try:
+                document = decode_pending(raw, currency=None if chain is None else chain.currency)
+            except DecodeError:
+                self.store.db.delete(key)
+                continue
+            self._documents[document.hash] = document
+        self.revalidate()
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __contains__(self, document_hash: object) -> bool:
+        return document_hash in self._documents
+
+    def documents(self) -> list[PendingDocument]:
+        """Every pending document, oldest kinds first (the forger picks what fits)."""
+        return list(self._documents.values())
+
+    def add(self, document: PendingDocument) -> AdmissionResult:
+        """Admit a document that could be written in the next block; raise `RuleViolation` if not."""
+        document_hash = document.hash
+        if document_hash in self._documents:
+            return AdmissionResult(Admission.KNOWN)
+        kind = type(document)
+        total, per_issuer = LIMITS[kind]
+        same_kind = [d for d in self._documents.values() if type(d) is kind]
+        if len(same_kind) >= total:
+            return AdmissionResult(Admission.FULL, f"the pool holds {total} {kind.__name__.lower()}s already")
+        counts = Counter(key for d in same_kind for key in issuers_of(d))
+        for key in issuers_of(document):
+            if counts[key] >= per_issuer:
+                return AdmissionResult(
+                    Admission.FULL, f"this issuer has {per_issuer} pending {kind.__name__.lower()}s"
+                )
+        self._check(document)
+        self._documents[document_hash] = document
+        self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=True)
+        return AdmissionResult(Admission.ACCEPTED)
+
+    def _check(self, document: PendingDocument) -> None:
+        if self.store.head() is None:
+            raise NotReady("this node has no block yet: pending documents wait for block 0")
+        check_pending(self.store, document, identity=self._pending_identity_for(document))
+
+    def _pending_identity_for(self, document: PendingDocument) -> Identity | None:
+        """The pending identity a certification or a newcomer's membership refers to, if any."""
+        if isinstance(document, Certification):
+            target = document.receiver
+        elif isinstance(document, Membership):
+            target = document.issuer
+        else:
+            return None
+        if self.store.identity(target) is not None:
+            return None
+        return next(
+            (d for d in self._documents.values() if isinstance(d, Identity) and d.issuer == target), None
+        )
+
+    def revalidate(self) -> list[tuple[PendingDocument, str]]:
+        """Drop what the new head made invalid (written in a block, spent, expired); say what and why."""
+        dropped: list[tuple[PendingDocument, str]] = []
+        if self.store.head() is None:
+            return dropped
+        for document_hash, document in list(self._documents.items()):
+            try:
+                self._check(document)
+            except RuleViolation as violation:
+                del self._documents[document_hash]
+                self.store.db.delete(PENDING_PREFIX + document_hash)
+                dropped.append((document, str(violation)))
+        return dropped
+
+    def remove(self, hashes: Iterable[Hash]) -> None:
+        for document_hash in hashes:
+            if self._documents.pop(document_hash, None) is not None:
+                self.store.db.delete(PENDING_PREFIX + document_hash)
