@@ -1,0 +1,124 @@
+"""The sync protocol's messages: canonical CBOR arrays, strictly decoded, every size capped.
+
+request  = [0]                          status: the peer's genesis and head
+         | [1, from_number, count]      blocks: canonical block bytes from `from_number`
+         | [2, from_number, count]      hashes: block hashes from `from_number` (fork search)
+response = [0, genesis, head_number, head_hash, head_median_time, head_digest]
+         | [1, [block bytes …]]         as many as fit in one frame (at least one if any)
+         | [2, [hash …]]
+         | [9, reason]                  the request could not be served
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.crypto import Hash
+from protocol.encoding import decode, encode
+from protocol.errors import SchemaError
+from protocol.fields import read_array, read_bytes, read_hash, read_int, read_list, read_text
+
+#: One frame on the wire (py-libp2p reads frames of up to ~1 MiB reliably, libp2p-notes §4).
+MAX_FRAME = 1_000_000
+MAX_REQUEST = 64
+#: Most blocks or hashes one request may ask for.
+MAX_COUNT = 500
+
+STATUS, BLOCKS, HASHES, ERROR = 0, 1, 2, 9
+
+
+@dataclass(frozen=True)
+class Status:
+    genesis: Hash
+    head_number: int
+    head_hash: Hash
+    head_median_time: int
+    head_digest: Hash
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: int
+    start: int = 0
+    count: int = 0
+
+    def to_bytes(self) -> bytes:
+        return encode([STATUS] if self.kind == STATUS else [self.kind, self.start, self.count])
+
+
+def decode_request(data: bytes) -> Request:
+    value = decode(data, max_size=MAX_REQUEST)
+    if not isinstance(value, list) or not value or type(value[0]) is not int:
+        raise SchemaError("request: expected [kind, …]")
+    if value[0] == STATUS:
+        read_array(value, 1, "status request")
+        return Request(STATUS)
+    if value[0] in (BLOCKS, HASHES):
+        _kind, start, count = read_array(value, 3, "range request")
+        return Request(
+            value[0],
+            read_int(start, "request.from"),
+            read_int(count, "request.count", minimum=1, maximum=MAX_COUNT),
+        )
+    raise SchemaError(f"request: unknown kind {value[0]}")
+
+
+def encode_status(status: Status) -> bytes:
+    return encode(
+        [
+            STATUS,
+            status.genesis,
+            status.head_number,
+            status.head_hash,
+            status.head_median_time,
+            status.head_digest,
+        ]
+    )
+
+
+def encode_blocks(raw_blocks: list[bytes]) -> bytes:
+    return encode([BLOCKS, raw_blocks])
+
+
+def encode_hashes(hashes: list[bytes]) -> bytes:
+    return encode([HASHES, hashes])
+
+
+def encode_error(reason: str) -> bytes:
+    return encode([ERROR, reason[:200]])
+
+
+class PeerError(Exception):
+    """The peer answered with an error, or with something that is not an answer."""
+
+
+def decode_response(data: bytes, expected: int) -> Any:
+    """The payload of a response of kind `expected`; raise `PeerError` or `DecodeError` otherwise."""
+    value = decode(data, max_size=MAX_FRAME)
+    if not isinstance(value, list) or not value or type(value[0]) is not int:
+        raise SchemaError("response: expected [kind, …]")
+    if value[0] == ERROR:
+        _kind, reason = read_array(value, 2, "error response")
+        raise PeerError(read_text(reason, "error.reason", max_length=200))
+    if value[0] != expected:
+        raise SchemaError(f"response: kind {value[0]}, expected {expected}")
+    if expected == STATUS:
+        _kind, genesis, number, head, median, digest = read_array(value, 6, "status")
+        return Status(
+            read_hash(genesis, "status.genesis"),
+            read_int(number, "status.head_number"),
+            read_hash(head, "status.head_hash"),
+            read_int(median, "status.head_median_time"),
+            read_hash(digest, "status.head_digest"),
+        )
+    _kind, items = read_array(value, 2, "range response")
+    entries = read_list(items, "range response.items", max_items=MAX_COUNT)
+    if expected == HASHES:
+        return [read_hash(h, f"hashes[{n}]") for n, h in enumerate(entries)]
+    return [
+        read_bytes(b, f"blocks[{n}]", size=len(b)) if type(b) is bytes else _not_bytes(n)
+        for n, b in enumerate(entries)
+    ]
+
+
+def _not_bytes(position: int) -> bytes:
+    raise SchemaError(f"blocks[{position}]: expected a byte string")
