@@ -16,6 +16,7 @@ from libp2p.peer.peerinfo import info_from_p2p_addr
 from node.chain import ChainManager, Outcome
 from node.datadir import open_store
 from node.mempool import Mempool
+from node.p2p.bans import BanList
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.messages import MAX_COUNT, PeerError, Request
 from node.p2p.sync import BLOCKS, HASHES, STATUS, STATUS_PROTOCOL, SyncServer, request, sync_protocol
@@ -42,8 +43,9 @@ class Node:
         self.host = make_host(load_or_create_identity(datadir))
         self.listen = multiaddr.Multiaddr(listen or self.config.listen)
         self.protocol = sync_protocol(self.config.genesis)
-        self.server = SyncServer(self.chain)
-        self.banned: set[str] = set()
+        self.server = SyncServer(self.chain, self.fault)
+        self.bans = BanList()
+        self.host.get_network().register_notifee(self.bans)
         self._stopped = trio.Event()
 
     @property
@@ -82,7 +84,19 @@ class Node:
                 await trio.sleep(0.2 * (attempt + 1))
 
     def peers(self) -> list[Any]:
-        return [p for p in self.host.get_connected_peers() if str(p) not in self.banned]
+        return [p for p in self.host.get_connected_peers() if not self.bans.is_banned(p)]
+
+    async def fault(self, peer: Any, reason: str) -> None:
+        """Count a provable fault of `peer`; ban it after repeated ones."""
+        if self.bans.fault(peer, reason):
+            await self._drop(peer)
+
+    async def _drop(self, peer: Any) -> None:
+        self.host.get_peerstore().clear_addrs(peer)  # or the auto-connector dials it again (P13)
+        try:
+            await self.host.disconnect(peer)
+        except Exception as exc:  # already gone
+            log.info("disconnecting %s: %s", peer, exc)
 
     async def _sync_loop(self) -> None:
         while True:
@@ -90,11 +104,11 @@ class Node:
                 try:
                     await self.sync_with(peer)
                 except ForeignPeer as exc:
-                    log.warning("dropping %s: %s", peer, exc)
-                    self.banned.add(str(peer))
-                    self.host.get_peerstore().clear_addrs(peer)  # or the auto-connector dials it again
-                    await self.host.disconnect(peer)
-                except (PeerError, DecodeError, trio.TooSlowError, OSError, Exception) as exc:
+                    self.bans.ban(peer, str(exc))
+                    await self._drop(peer)
+                except (PeerError, DecodeError) as exc:  # the peer's fault: it answered wrongly
+                    await self.fault(peer, f"sync: {exc}")
+                except Exception as exc:  # timeouts and broken streams: nobody to blame
                     log.info("sync with %s failed: %s", peer, exc)
             await trio.sleep(SYNC_INTERVAL)
 

@@ -5,6 +5,7 @@ or lying peer costs a timeout, never a stuck task. The protocol id carries the c
 hash, so peers of another currency do not even share the protocol.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
@@ -72,9 +73,9 @@ def answer(chain: ChainManager, request: Request) -> bytes:
 class SyncServer:
     """Serves status, blocks and hashes to peers; a malformed request gets an error and a reset."""
 
-    def __init__(self, chain: ChainManager) -> None:
+    def __init__(self, chain: ChainManager, on_fault: Callable[[Any, str], Awaitable[None]]) -> None:
         self.chain = chain
-        self.faults: dict[str, int] = {}
+        self.on_fault = on_fault
 
     async def handle_status(self, stream: Any) -> None:
         """The currency-independent protocol: status requests only."""
@@ -88,10 +89,9 @@ class SyncServer:
                 try:
                     request = decode_request(raw)
                 except DecodeError as exc:
-                    peer = str(stream.muxed_conn.peer_id)
-                    self.faults[peer] = self.faults.get(peer, 0) + 1
                     await frames.write_msg(encode_error(f"malformed request: {exc}"))
                     await stream.reset()
+                    await self.on_fault(stream.muxed_conn.peer_id, f"malformed request: {exc}")
                     return
                 if status_only and request.kind != STATUS:
                     await frames.write_msg(encode_error("this protocol answers status requests only"))

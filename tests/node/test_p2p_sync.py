@@ -5,12 +5,17 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
+import multiaddr
 import pytest
 import trio
+from libp2p.io.msgio import VarIntLengthMsgReadWriter
+from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.chain import ChainManager
 from node.datadir import STORE_NAME, NodeConfig, write_config
 from node.node import Node
+from node.p2p.host import load_or_create_identity, make_host
+from node.p2p.sync import sync_protocol
 from node.store import LevelStore
 from protocol.documents import Block
 from tests.protocol.chain_builder import Chain
@@ -84,3 +89,46 @@ async def test_node_of_another_currency_is_dropped(tmp_path: Path, history: Chai
     finally:
         ours.close()
         theirs.close()
+
+
+async def test_hostile_peer_is_banned_and_honest_nodes_keep_their_head(
+    tmp_path: Path, history: Chain
+) -> None:
+    """A peer sending garbage requests and oversized frames is banned; the node keeps serving."""
+    honest = Node(datadir(tmp_path / "a", history.blocks))
+    follower = Node(datadir(tmp_path / "b", history.blocks[:1]))
+    (tmp_path / "hostile").mkdir()
+    hostile = make_host(load_or_create_identity(tmp_path / "hostile"))
+    protocol = sync_protocol(history.blocks[0].hash)
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(honest.run)
+            await nursery.start(follower.run)
+            async with hostile.run(listen_addrs=[multiaddr.Multiaddr(LOOPBACK)]):
+                target = info_from_p2p_addr(multiaddr.Multiaddr(honest.address))
+                await hostile.connect(target)
+                garbage = [b"\xff\x00garbage", b"\x83\x01\x00\x00", b"\x82" + b"\x00" * 40]
+                for payload in garbage:
+                    with contextlib.suppress(Exception):
+                        stream = await hostile.new_stream(target.peer_id, [protocol])
+                        frames = VarIntLengthMsgReadWriter(stream, max_msg_size=1 << 20)
+                        await frames.write_msg(payload)
+                        with trio.move_on_after(2):
+                            await frames.read_msg()
+                with contextlib.suppress(Exception):  # a length prefix of 1 TiB: refused before allocation
+                    stream = await hostile.new_stream(target.peer_id, [protocol])
+                    await stream.write(b"\xff\xff\xff\xff\xff\x1f")
+                await wait_until(
+                    lambda: honest.bans.is_banned(hostile.get_id()), 20, "the hostile peer is banned"
+                )
+                await wait_until(
+                    lambda: hostile.get_id() not in honest.host.get_connected_peers(), 20, "it is cut off"
+                )
+            await follower.connect(honest.address)
+            await wait_until(lambda: follower.head() == honest.head(), 60, "the honest follower syncs")
+            assert honest.head()[1] == history.blocks[-1].hash  # type: ignore[index]
+            honest.stop()
+            follower.stop()
+    finally:
+        honest.close()
+        follower.close()
