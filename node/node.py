@@ -14,18 +14,23 @@ import trio
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.chain import ChainManager, Outcome
+from node.clock import Clock
 from node.datadir import open_store
 from node.mempool import Mempool
 from node.p2p.bans import BanList
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.messages import MAX_COUNT, PeerError, Request
 from node.p2p.sync import BLOCKS, HASHES, STATUS, STATUS_PROTOCOL, SyncServer, request, sync_protocol
+from node.prover import ProofSearch
 from protocol.documents import Block
 from protocol.errors import DecodeError
+from protocol.forge import ForgeError, build_block, required_difficulty
+from protocol.keys import Keypair
 
 log = logging.getLogger("june.node")
 
 SYNC_INTERVAL = 0.3
+FORGE_TICK = 0.2
 CONNECT_ATTEMPTS = 5
 
 
@@ -36,7 +41,18 @@ class ForeignPeer(Exception):
 class Node:
     """One June node over its data directory."""
 
-    def __init__(self, datadir: Path, *, listen: str | None = None) -> None:
+    def __init__(
+        self,
+        datadir: Path,
+        *,
+        listen: str | None = None,
+        forger: Keypair | None = None,
+        clock: Clock | None = None,
+        cpu_share: float = 0.5,
+    ) -> None:
+        self.forger = forger
+        self.clock = clock or Clock()
+        self.cpu_share = cpu_share
         self.config, self.store = open_store(datadir)
         self.chain = ChainManager(self.store, genesis_hash=self.config.genesis)
         self.mempool = Mempool(self.store)
@@ -62,6 +78,8 @@ class Node:
             self.host.set_stream_handler(STATUS_PROTOCOL, self.server.handle_status)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._sync_loop)
+                if self.forger is not None:
+                    nursery.start_soon(self._forge_loop)
                 task_status.started()
                 await self._stopped.wait()
                 nursery.cancel_scope.cancel()
@@ -111,6 +129,46 @@ class Node:
                 except Exception as exc:  # timeouts and broken streams: nobody to blame
                     log.info("sync with %s failed: %s", peer, exc)
             await trio.sleep(SYNC_INTERVAL)
+
+    async def _forge_loop(self) -> None:
+        """Forge the next block when this node's member may: paced at avgGenTime of its clock,
+        never dated ahead of its clock, the nonce searched in worker processes and abandoned as
+        soon as another head arrives."""
+        assert self.forger is not None
+        while True:
+            await trio.sleep(FORGE_TICK)
+            head, params = self.store.head(), self.chain.params
+            identity = self.store.identity(self.forger.public_key)
+            if head is None or params is None or identity is None or not identity.member:
+                continue
+            now = self.clock.now()
+            if now < head.time + params.avg_gen_time or now < head.median_time:
+                continue
+            try:
+                block = build_block(self.store, self.mempool.documents(), self.forger.public_key, now)
+            except ForgeError as exc:
+                log.info("cannot forge: %s", exc)
+                continue
+            nonce = await self._search(block, required_difficulty(self.store, block), head.number)
+            if nonce is None:
+                continue  # a better head arrived first
+            signed = block.signed(self.forger, nonce)
+            result = self.chain.add_block(signed)
+            log.info("forged block %d: %s", signed.number, result.outcome)
+            self.mempool.revalidate()
+
+    async def _search(self, block: Block, difficulty: int, head_number: int) -> int | None:
+        search = ProofSearch(block, difficulty, cpu_share=self.cpu_share)
+        try:
+            while True:
+                nonce = await trio.to_thread.run_sync(search.result, FORGE_TICK)
+                if nonce is not None:
+                    return nonce
+                pointer = self.store.head_pointer()
+                if pointer is None or pointer[0] != head_number:
+                    return None
+        finally:
+            await trio.to_thread.run_sync(search.cancel)
 
     async def sync_with(self, peer: Any) -> int:
         """Bring this node up to `peer`'s chain if it is ahead; return the blocks taken."""

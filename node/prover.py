@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 
 from protocol.documents import Block
-from protocol.forge import prove
+from protocol.forge import prove_inner_hash
 
 DUTY_PERIOD = 0.1
 TRIES_BETWEEN_CHECKS = 2048
@@ -38,7 +38,7 @@ class _Throttle:
 
 
 def _work(
-    raw_block: bytes,
+    inner_hash: bytes,
     difficulty: int,
     start: int,
     step: int,
@@ -46,10 +46,9 @@ def _work(
     stop: Event,
     found: "multiprocessing.Queue[int]",
 ) -> None:
-    block = Block.from_bytes(raw_block)
     throttle = _Throttle(share, stop, time.monotonic())
-    nonce = prove(
-        block, difficulty, start=start, step=step, should_stop=throttle, check_every=TRIES_BETWEEN_CHECKS
+    nonce = prove_inner_hash(
+        inner_hash, difficulty, start=start, step=step, should_stop=throttle, check_every=TRIES_BETWEEN_CHECKS
     )
     if nonce is not None:
         found.put(nonce)
@@ -65,11 +64,11 @@ class ProofSearch:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self._found: multiprocessing.Queue[int] = context.Queue()
-        raw = block.to_bytes()
+        inner_hash = bytes(block.inner_hash)
         self._processes = [
             context.Process(
                 target=_work,
-                args=(raw, difficulty, index, workers, cpu_share, self._stop, self._found),
+                args=(inner_hash, difficulty, index, workers, cpu_share, self._stop, self._found),
                 daemon=True,
                 name=f"june-prover-{index}",
             )

@@ -356,7 +356,23 @@ def prove(
     Returns the nonce, or None when `should_stop()` says so (it is asked every `check_every`
     tries). Several processes share the search by taking different `start`s with the same `step`.
     """
-    prefix = hashlib.sha256(block.inner_hash)
+    return prove_inner_hash(
+        block.inner_hash, difficulty, start=start, step=step, should_stop=should_stop, check_every=check_every
+    )
+
+
+def prove_inner_hash(
+    inner_hash: bytes,
+    difficulty: int,
+    *,
+    start: int = 0,
+    step: int = 1,
+    should_stop: Callable[[], bool] | None = None,
+    check_every: int = 4096,
+) -> int | None:
+    """`prove` from the block's inner hash alone: what a worker process needs (no unsigned block
+    has to cross the process boundary)."""
+    prefix = hashlib.sha256(inner_hash)
     nonce = start
     while True:
         for _ in range(check_every):

@@ -3,12 +3,13 @@
 from dataclasses import replace
 
 from node.prover import ProofSearch
+from protocol.documents.block import NO_SIGNATURE
 from protocol.rules.production import is_hash_valid
 from tests.protocol.chain_builder import Chain
 
 
-def test_finds_a_nonce_with_two_workers() -> None:
-    block = Chain(founders=4).block()
+def test_finds_a_nonce_for_an_unsigned_block_with_two_workers() -> None:
+    block = replace(Chain(founders=4).block(), nonce=0, signature=NO_SIGNATURE)  # as the forger has it
     search = ProofSearch(block, 32, workers=2)
     nonce = search.result(timeout=60)
     assert nonce is not None
