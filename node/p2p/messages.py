@@ -3,9 +3,11 @@
 request  = [0]                          status: the peer's genesis and head
          | [1, from_number, count]      blocks: canonical block bytes from `from_number`
          | [2, from_number, count]      hashes: block hashes from `from_number` (fork search)
+         | [3]                          peers: addresses of peers the node knows (its own first)
 response = [0, genesis, head_number, head_hash, head_median_time, head_digest]
          | [1, [block bytes …]]         as many as fit in one frame (at least one if any)
          | [2, [hash …]]
+         | [3, [multiaddr text …]]
          | [9, reason]                  the request could not be served
 """
 
@@ -22,8 +24,11 @@ MAX_FRAME = 1_000_000
 MAX_REQUEST = 64
 #: Most blocks or hashes one request may ask for.
 MAX_COUNT = 500
+#: Most addresses one peers answer holds, and the longest address.
+MAX_PEERS = 64
+MAX_ADDRESS = 200
 
-STATUS, BLOCKS, HASHES, ERROR = 0, 1, 2, 9
+STATUS, BLOCKS, HASHES, PEERS, ERROR = 0, 1, 2, 3, 9
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,16 @@ class Request:
     count: int = 0
 
     def to_bytes(self) -> bytes:
-        return encode([STATUS] if self.kind == STATUS else [self.kind, self.start, self.count])
+        return encode([self.kind] if self.kind in (STATUS, PEERS) else [self.kind, self.start, self.count])
 
 
 def decode_request(data: bytes) -> Request:
     value = decode(data, max_size=MAX_REQUEST)
     if not isinstance(value, list) or not value or type(value[0]) is not int:
         raise SchemaError("request: expected [kind, …]")
-    if value[0] == STATUS:
-        read_array(value, 1, "status request")
-        return Request(STATUS)
+    if value[0] in (STATUS, PEERS):
+        read_array(value, 1, "status or peers request")
+        return Request(value[0])
     if value[0] in (BLOCKS, HASHES):
         _kind, start, count = read_array(value, 3, "range request")
         return Request(
@@ -83,6 +88,10 @@ def encode_hashes(hashes: list[bytes]) -> bytes:
     return encode([HASHES, hashes])
 
 
+def encode_peers(addresses: list[str]) -> bytes:
+    return encode([PEERS, [a for a in addresses if len(a) <= MAX_ADDRESS][:MAX_PEERS]])
+
+
 def encode_error(reason: str) -> bytes:
     return encode([ERROR, reason[:200]])
 
@@ -110,7 +119,10 @@ def decode_response(data: bytes, expected: int) -> Any:
             read_int(median, "status.head_median_time"),
             read_hash(digest, "status.head_digest"),
         )
-    _kind, items = read_array(value, 2, "range response")
+    _kind, items = read_array(value, 2, "list response")
+    if expected == PEERS:
+        addresses = read_list(items, "peers", max_items=MAX_PEERS)
+        return [read_text(a, f"peers[{n}]", max_length=MAX_ADDRESS) for n, a in enumerate(addresses)]
     entries = read_list(items, "range response.items", max_items=MAX_COUNT)
     if expected == HASHES:
         return [read_hash(h, f"hashes[{n}]") for n, h in enumerate(entries)]

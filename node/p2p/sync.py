@@ -17,6 +17,7 @@ from node.p2p.messages import (
     BLOCKS,
     HASHES,
     MAX_FRAME,
+    PEERS,
     STATUS,
     Request,
     Status,
@@ -25,6 +26,7 @@ from node.p2p.messages import (
     encode_blocks,
     encode_error,
     encode_hashes,
+    encode_peers,
     encode_status,
 )
 from protocol.crypto import Hash
@@ -49,10 +51,12 @@ def local_status(chain: ChainManager) -> Status:
     return Status(chain.genesis_hash, pointer[0], pointer[1], head.median_time, pointer[2])
 
 
-def answer(chain: ChainManager, request: Request) -> bytes:
-    """The response to one request, from the store."""
+def answer(chain: ChainManager, request: Request, addresses: Callable[[], list[str]] = list) -> bytes:
+    """The response to one request, from the store (and the peer book for `PEERS`)."""
     if request.kind == STATUS:
         return encode_status(local_status(chain))
+    if request.kind == PEERS:
+        return encode_peers(addresses())
     pointer = chain.store.head_pointer()
     last = -1 if pointer is None else pointer[0]
     end = min(last, request.start + request.count - 1)
@@ -73,9 +77,15 @@ def answer(chain: ChainManager, request: Request) -> bytes:
 class SyncServer:
     """Serves status, blocks and hashes to peers; a malformed request gets an error and a reset."""
 
-    def __init__(self, chain: ChainManager, on_fault: Callable[[Any, str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        chain: ChainManager,
+        on_fault: Callable[[Any, str], Awaitable[None]],
+        addresses: Callable[[], list[str]] = list,
+    ) -> None:
         self.chain = chain
         self.on_fault = on_fault
+        self.addresses = addresses
 
     async def handle_status(self, stream: Any) -> None:
         """The currency-independent protocol: status requests only."""
@@ -96,7 +106,7 @@ class SyncServer:
                 if status_only and request.kind != STATUS:
                     await frames.write_msg(encode_error("this protocol answers status requests only"))
                 else:
-                    await frames.write_msg(answer(self.chain, request))
+                    await frames.write_msg(answer(self.chain, request, self.addresses))
             await stream.close()
         except Exception:  # a timeout, a reset or a broken stream: this request is over
             await _reset(stream)
@@ -121,4 +131,4 @@ async def _reset(stream: Any) -> None:
         return
 
 
-__all__ = ["BLOCKS", "HASHES", "STATUS", "STATUS_PROTOCOL", "SyncServer", "request", "sync_protocol"]
+__all__ = ["BLOCKS", "HASHES", "PEERS", "STATUS", "STATUS_PROTOCOL", "SyncServer", "request", "sync_protocol"]

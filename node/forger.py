@@ -1,0 +1,109 @@
+"""Forging: a member's node writes the next block from its mempool when its turn comes.
+
+When: never before `avgGenTime` after the head's time on the node's clock (the clock of a devnet can
+jump), never before the head's median time, and never dated ahead of the clock. Who first: members
+take turns by a ranking every node computes alike from the head's hash, each waiting `rank ×
+turn_spacing` seconds of real time before searching. This is courtesy, not consensus (any member's
+valid block is valid): it keeps members from forging the same height at the same instant, which
+would leave equal branches that only the 3-block fork rule can settle. The nonce is searched in
+worker processes and abandoned as soon as the head changes.
+"""
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import trio
+
+from node.chain import ChainManager
+from node.clock import Clock
+from node.mempool import Mempool
+from node.prover import ProofSearch
+from node.store import LevelStore
+from protocol.crypto import PublicKey
+from protocol.documents import Block
+from protocol.forge import ForgeError, build_block, required_difficulty
+from protocol.keys import Keypair
+
+log = logging.getLogger("june.forger")
+
+TICK = 0.2
+DEFAULT_TURN_SPACING = 1.0
+
+
+def turn_rank(previous_hash: bytes, me: PublicKey, members: list[PublicKey]) -> int:
+    """My place in the order members take to forge on top of `previous_hash` (0 = first)."""
+    mine = hashlib.sha256(previous_hash + me).digest()
+    return sum(1 for key in members if key != me and hashlib.sha256(previous_hash + key).digest() < mine)
+
+
+@dataclass
+class Forger:
+    keypair: Keypair
+    store: LevelStore
+    chain: ChainManager
+    mempool: Mempool
+    clock: Clock
+    publish: Callable[[Block], Awaitable[None]]
+    cpu_share: float = 0.5
+    turn_spacing: float = DEFAULT_TURN_SPACING
+
+    async def run(self) -> None:
+        waiting: tuple[bytes, float] | None = None  # (head hash, when our turn comes, monotonic)
+        while True:
+            await trio.sleep(TICK)
+            due = self._due()
+            if due is None:
+                waiting = None
+                continue
+            head_hash, rank, limit = due
+            if waiting is None or waiting[0] != head_hash:
+                waiting = (head_hash, trio.current_time() + min(rank * self.turn_spacing, limit))
+            if trio.current_time() < waiting[1]:
+                continue
+            await self._forge(head_hash)
+
+    def _due(self) -> tuple[bytes, int, float] | None:
+        """(head hash, my rank, longest wait) when this node may forge on the head now, else None."""
+        head, params = self.store.head(), self.chain.params
+        me = self.keypair.public_key
+        identity = self.store.identity(me)
+        if head is None or params is None or identity is None or not identity.member:
+            return None
+        now = self.clock.now()
+        if now < head.time + params.avg_gen_time or now < head.median_time:
+            return None
+        head_hash = self.store.block_hash(head.number)
+        assert head_hash is not None
+        return head_hash, turn_rank(head_hash, me, list(self.store.members())), float(params.avg_gen_time)
+
+    async def _forge(self, head_hash: bytes) -> None:
+        try:
+            block = build_block(
+                self.store, self.mempool.documents(), self.keypair.public_key, self.clock.now()
+            )
+        except ForgeError as exc:
+            log.info("cannot forge: %s", exc)
+            return
+        nonce = await self._search(block, required_difficulty(self.store, block), head_hash)
+        if nonce is None:
+            return  # another head arrived first
+        signed = block.signed(self.keypair, nonce)
+        result = self.chain.add_block(signed)
+        log.info("forged block %d: %s", signed.number, result.outcome)
+        self.mempool.revalidate()
+        await self.publish(signed)
+
+    async def _search(self, block: Block, difficulty: int, head_hash: bytes) -> int | None:
+        search = ProofSearch(block, difficulty, cpu_share=self.cpu_share)
+        try:
+            while True:
+                nonce = await trio.to_thread.run_sync(search.result, TICK)
+                if nonce is not None:
+                    return nonce
+                pointer = self.store.head_pointer()
+                if pointer is None or pointer[1] != head_hash:
+                    return None
+        finally:
+            await trio.to_thread.run_sync(search.cancel)
