@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-# The main job: until the devnet exists, build and verify a dev genesis and print it.
+# The main job: a local devnet of three dev nodes (Ctrl-C stops it).
 run: $(STAMP)
-	$(BIN)/juned dev-genesis
+	$(BIN)/juned devnet
 
 # The whole test suite: lint, type check, then every test.
 test: lint typecheck unit

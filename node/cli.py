@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from node.commands import data
+from node.commands import data, run
 from node.errors import NodeError
 from protocol.crypto import hash_hex
 from protocol.documents import Block
@@ -32,7 +32,16 @@ def juned() -> None:
     """June node: keeps the chain, talks to peers, forges blocks, serves wallets and audits."""
 
 
-for _command in (data.init, data.status, data.export_chain, data.import_chain, data.revert, data.reindex):
+for _command in (
+    data.init,
+    data.status,
+    data.export_chain,
+    data.import_chain,
+    data.revert,
+    data.reindex,
+    run.run,
+    run.devnet,
+):
     juned.add_command(_command)
 
 

@@ -1,18 +1,25 @@
-"""The node's clock: wall-clock time plus an offset that a development network can move ahead.
+"""The node's clock: wall-clock time, optionally sped up, plus an offset a development network can
+move ahead.
 
-Consensus code never reads a clock (time is an argument); only the node's forger and the blocks
-"too far in the future" check ask this one.
+Consensus code never reads a clock (time is an argument); only the node's forger and the "dated
+too far ahead" check ask this one. A devnet shares one clock between its nodes, so that a jump or a
+speed-up is seen by all of them at once.
 """
 
 import time
 
 
 class Clock:
-    def __init__(self, offset: float = 0.0) -> None:
+    def __init__(self, offset: float = 0.0, *, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("a clock's speed must be positive")
         self.offset = offset
+        self.speed = speed
+        self._origin = time.time()
 
     def now(self) -> int:
-        return int(time.time() + self.offset)
+        elapsed = time.time() - self._origin
+        return int(self._origin + elapsed * self.speed + self.offset)
 
     def jump(self, seconds: float) -> None:
         """Move this clock ahead (a devnet's way to watch months of UDs and expiries in minutes)."""

@@ -106,4 +106,5 @@ class Forger:
                 if pointer is None or pointer[1] != head_hash:
                     return None
         finally:
-            await trio.to_thread.run_sync(search.cancel)
+            with trio.CancelScope(shield=True):  # even when the node stops: no orphan worker
+                await trio.to_thread.run_sync(search.cancel)

@@ -1,0 +1,159 @@
+"""`juned run` (one node over a data directory) and `juned devnet` (a local network of dev nodes)."""
+
+import logging
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+import trio
+from rich.console import Console
+
+from node.clock import Clock
+from node.commands.data import DATADIR
+from node.devnet import Devnet, DevnetError, read_commands, show_status
+from node.errors import NodeError
+from node.node import Node
+from protocol.genesis import DEV_NAMES, dev_keypair
+from protocol.keyfile import KeyfileError, open_keyfile
+from protocol.keys import Keypair
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+async def until_signal(stop: Any) -> None:
+    """Call `stop()` on Ctrl-C or SIGTERM, so every store is closed cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            stop()
+            return
+
+
+def forger_key(key_file: Path | None, dev_member: str | None) -> Keypair | None:
+    if dev_member is not None:
+        return dev_keypair(dev_member)
+    if key_file is None:
+        return None
+    passphrase = click.prompt(f"Passphrase of {key_file}", hide_input=True, err=True)
+    try:
+        return open_keyfile(key_file.read_text(encoding="utf-8"), passphrase)
+    except (OSError, KeyfileError) as exc:
+        raise click.ClickException(f"{key_file}: {exc}") from exc
+
+
+@click.command()
+@DATADIR
+@click.option("--listen", help="libp2p listen address [default: from juned.toml].")
+@click.option(
+    "--bootstrap", multiple=True, help="Peer address to dial (repeatable) [default: from juned.toml]."
+)
+@click.option(
+    "--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Forge as this member."
+)
+@click.option(
+    "--dev-member", type=click.Choice(DEV_NAMES), help="Forge as this dev founder (dev currencies only)."
+)
+@click.option("--cpu-share", type=click.FloatRange(0.01, 1.0), default=0.5, show_default=True)
+@click.option("-v", "--verbose", count=True, help="-v: progress and peers, -vv: everything.")
+def run(
+    datadir: Path,
+    listen: str | None,
+    bootstrap: tuple[str, ...],
+    key_file: Path | None,
+    dev_member: str | None,
+    cpu_share: float,
+    verbose: int,
+) -> None:
+    """Run a node: sync with peers, relay, forge if it holds a member's key; Ctrl-C stops it."""
+    configure_logging(max(verbose, 1))
+    keypair = forger_key(key_file, dev_member)
+    try:
+        node = Node(
+            datadir, listen=listen, bootstrap=list(bootstrap) or None, forger=keypair, cpu_share=cpu_share
+        )
+    except NodeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+            console.print(f"node listening on {node.address}")
+            await until_signal(node.stop)
+
+    try:
+        trio.run(main)
+    finally:
+        node.close()
+    console.print("node stopped")
+
+
+@click.command()
+@click.option("--nodes", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--members", type=click.IntRange(4, len(DEV_NAMES)), default=5, show_default=True)
+@click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the devnet here and resume it next time [default: a temporary directory].",
+)
+@click.option(
+    "--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Dev clock speed."
+)
+@click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True)
+@click.option("--stop-after", type=click.FloatRange(min=1), help="Stop after this many seconds.")
+@click.option("-v", "--verbose", count=True)
+def devnet(
+    nodes: int,
+    members: int,
+    root: Path | None,
+    speed: float,
+    status_every: float,
+    stop_after: float | None,
+    verbose: int,
+) -> None:
+    """Run a local network of NODES dev nodes; type +1d, +2w, +3m on stdin to jump the clock."""
+    configure_logging(verbose)
+    with tempfile.TemporaryDirectory(prefix="june-devnet-") as scratch:
+        try:
+            network = Devnet(root or Path(scratch), nodes=nodes, members=members, clock=Clock(speed=speed))
+        except (NodeError, DevnetError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        try:
+            trio.run(_serve_devnet, network, status_every, stop_after)
+        finally:
+            network.close()
+    console.print("devnet stopped")
+
+
+async def _serve_devnet(network: Devnet, status_every: float, stop_after: float | None) -> None:
+    async with trio.open_nursery() as extras:
+        async with trio.open_nursery() as nodes:  # ends when every node has stopped
+            await nodes.start(network.run)
+            console.print(
+                f"June devnet: {len(network.nodes)} nodes of currency {network.nodes[0].config.currency!r}"
+            )
+            for name, node in zip(network.names, network.nodes, strict=True):
+                role = "forges" if node.forger is not None else "relays"
+                console.print(f"  {name:8} {role}  {node.address}")
+            console.print(
+                "Dev keys are public: secret identifier = password = the member's name (e.g. alice).\n"
+                "Wallet: june keys show --scrypt  (then type alice twice)\n"
+                "Type +1d, +2w, +3m or +1y and Enter to move the clock ahead; status; quit (or Ctrl-C)."
+            )
+            extras.start_soon(show_status, network, status_every, console.print)
+            extras.start_soon(read_commands, network, console.print)
+            extras.start_soon(until_signal, network.stop)
+            if stop_after is not None:
+                extras.start_soon(_stop_after, network, stop_after)
+        extras.cancel_scope.cancel()
+
+
+async def _stop_after(network: Devnet, seconds: float) -> None:
+    await trio.sleep(seconds)
+    network.stop()
