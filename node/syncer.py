@@ -13,8 +13,9 @@ per block), so a node killed mid-sync resumes from its head.
 import itertools
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import trio
@@ -49,6 +50,7 @@ class Progress:
     applied: int = 0
     started: float = 0.0
     peers: int = 0
+    served_by: Counter[str] = field(default_factory=Counter)  # blocks downloaded from each peer
 
     @property
     def rate(self) -> float:
@@ -84,6 +86,7 @@ class Syncer:
         self.currency = currency
         self.fault = fault
         self.progress = Progress()
+        self.chunk = CHUNK
 
     async def status(self, peer: Any) -> Status:
         status: Status = await request(self.host, peer, STATUS_PROTOCOL, Request(STATUS), STATUS)
@@ -119,7 +122,7 @@ class Syncer:
     async def _download(
         self, followed: Any, helpers: list[Any], statuses: dict[Any, Status], first: int, target: int
     ) -> int:
-        chunks = [_Chunk(n, min(CHUNK, target - n + 1)) for n in range(first, target + 1, CHUNK)]
+        chunks = [_Chunk(n, min(self.chunk, target - n + 1)) for n in range(first, target + 1, self.chunk)]
         queue: list[_Chunk] = list(chunks)
         done: dict[int, tuple[list[Block], Any]] = {}
         arrived = trio.Condition()
@@ -130,10 +133,10 @@ class Syncer:
             """Fetch chunks this peer can serve until the round ends (the applier cancels us)."""
             while True:
                 async with arrived:
-                    chunk = self._take(queue, peer, followed, statuses, state.next)
+                    chunk = self._take(queue, peer, followed, statuses, state.next, self.chunk)
                     while chunk is None:
                         await arrived.wait()
-                        chunk = self._take(queue, peer, followed, statuses, state.next)
+                        chunk = self._take(queue, peer, followed, statuses, state.next, self.chunk)
                 try:
                     blocks = await self._fetch(peer, chunk)
                 except (PeerError, DecodeError) as exc:
@@ -151,6 +154,7 @@ class Syncer:
                         arrived.notify_all()
                         return
                     done[chunk.start] = (blocks, peer)
+                    self.progress.served_by[str(peer)] += len(blocks)
                     arrived.notify_all()
 
         applied = 0
@@ -197,10 +201,10 @@ class Syncer:
 
     @staticmethod
     def _take(
-        queue: list[_Chunk], peer: Any, followed: Any, statuses: dict[Any, Status], next_start: int
+        queue: list[_Chunk], peer: Any, followed: Any, statuses: dict[Any, Status], next_start: int, size: int
     ) -> _Chunk | None:
         for index, chunk in enumerate(queue):
-            if chunk.start >= next_start + AHEAD * CHUNK:
+            if chunk.start >= next_start + AHEAD * size:
                 return None
             if chunk.followed_only and peer != followed:
                 continue

@@ -1,0 +1,223 @@
+"""Networks of nodes on 127.0.0.1: a newcomer syncs a long chain from several peers at once, a node
+killed mid-sync resumes where it stopped, a partition forks the network and healing settles it by
+the fork rule, and six nodes relaying by gossip agree on one head and one state digest."""
+
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from bench._chain import BenchChain
+from node.clock import Clock
+from node.commands.data import dev_block_zero
+from node.datadir import open_store
+from node.node import Node
+from protocol.documents import Block
+from protocol.genesis import DEV_NAMES, dev_keypair
+from tests.node.test_p2p_sync import datadir, wait_until
+
+JUNED = str(Path(sys.executable).with_name("juned"))
+
+
+@pytest.fixture(scope="module")
+def long_chain() -> list[Block]:
+    chain = BenchChain(8)
+    for _ in range(1500):
+        head = chain.state.head()
+        assert head is not None
+        chain.apply(chain.forge([], head.time + 10))
+    return chain.blocks
+
+
+@pytest.fixture(scope="module")
+def full_datadir(tmp_path_factory: pytest.TempPathFactory, long_chain: list[Block]) -> Path:
+    return datadir(tmp_path_factory.mktemp("full") / "node", long_chain)
+
+
+def copy_of(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+async def test_newcomer_downloads_from_several_peers(
+    tmp_path: Path, full_datadir: Path, long_chain: list[Block]
+) -> None:
+    peers = [Node(copy_of(full_datadir, tmp_path / f"peer{i}")) for i in range(3)]
+    newcomer = Node(datadir(tmp_path / "newcomer", long_chain[:1]))
+    newcomer.syncer.chunk = 50
+    nodes = [*peers, newcomer]
+    try:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await nursery.start(node.run)
+            for peer in peers:
+                await newcomer.connect(peer.address)
+            await wait_until(lambda: len(newcomer.peers()) == 3, 30, "the newcomer sees three peers")
+            await wait_until(lambda: newcomer.head() == peers[0].head(), 120, "the newcomer is in sync")
+            served = newcomer.syncer.progress.served_by
+            assert len(served) >= 2, f"blocks came from one peer only: {served}"
+            assert sum(served.values()) >= len(long_chain) - 1
+            for node in nodes:
+                node.stop()
+    finally:
+        for node in nodes:
+            node.close()
+
+
+async def read_until(stream: trio.abc.ReceiveStream, text: bytes, timeout: float) -> bytes:
+    seen = b""
+    with trio.fail_after(timeout):
+        while text not in seen:
+            chunk = await stream.receive_some(4096)
+            if not chunk:
+                raise AssertionError(f"the process ended before printing {text!r}:\n{seen.decode()}")
+            seen += chunk
+    return seen
+
+
+async def test_node_killed_mid_sync_resumes_where_it_stopped(
+    tmp_path: Path, full_datadir: Path, long_chain: list[Block]
+) -> None:
+    server = Node(copy_of(full_datadir, tmp_path / "server"))
+    newcomer_dir = datadir(tmp_path / "newcomer", long_chain[:1])
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            process = await trio.lowlevel.open_process(
+                [JUNED, "run", "--datadir", str(newcomer_dir), "--bootstrap", server.address, "-v"],
+                stdout=-1,
+                stderr=-2,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            try:
+                assert process.stdout is not None
+                await read_until(process.stdout, b"sync: ", 60)  # the first progress line: mid-sync
+                process.send_signal(signal.SIGKILL)
+                with trio.fail_after(10):
+                    await process.wait()
+            finally:
+                process.kill()
+            _config, store = open_store(newcomer_dir)  # the integrity check passes after the kill
+            killed_at = store.head_pointer()
+            store.close()
+            assert killed_at is not None and 0 < killed_at[0] < len(long_chain) - 1
+            resumed = Node(newcomer_dir)
+            try:
+                await nursery.start(resumed.run)
+                await resumed.connect(server.address)
+                await wait_until(lambda: resumed.head() == server.head(), 120, "the resumed node is in sync")
+                downloaded = sum(resumed.syncer.progress.served_by.values())
+                assert downloaded <= len(long_chain) - 1 - killed_at[0]  # nothing taken twice
+                resumed.stop()
+            finally:
+                resumed.close()
+            server.stop()
+    finally:
+        server.close()
+
+
+def forging_nodes(tmp_path: Path, names: list[str], clocks: list[Clock], genesis: Block) -> list[Node]:
+    return [
+        Node(
+            datadir(tmp_path / name, [genesis]),
+            forger=dev_keypair(name),
+            clock=clock,
+            cpu_share=1.0,
+            turn_spacing=0.3,
+        )
+        for name, clock in zip(names, clocks, strict=True)
+    ]
+
+
+def agreed(nodes: list[Node], minimum: int) -> bool:
+    heads = [n.head() for n in nodes]
+    return all(h is not None and h[0] >= minimum for h in heads) and len(set(heads)) == 1
+
+
+async def forge_rounds(nodes: list[Node], clock: Clock, rounds: int) -> None:
+    """Move `clock` one block period at a time and wait until `nodes` agree on each new block."""
+    params = nodes[0].chain.params
+    assert params is not None
+    for _ in range(rounds):
+        head = nodes[0].head()
+        assert head is not None
+        clock.jump(params.avg_gen_time)
+        await wait_until(lambda h=head[0]: agreed(nodes, h + 1), 60, "the nodes agree on a new block")
+
+
+def cut(group: list[Node], others: list[Node]) -> None:
+    """A partition: each side bans the other's peer ids (which also disconnects them)."""
+    for node in group:
+        for other in others:
+            node.bans.ban(other.host.get_id(), "test partition")
+            other.bans.ban(node.host.get_id(), "test partition")
+
+
+async def heal(nodes: list[Node]) -> None:
+    for node in nodes:
+        for other in nodes:
+            if other is not node and node.bans.is_banned(other.host.get_id()):
+                node.bans.banned.discard(str(other.host.get_id()))
+                node.gossip.pubsub.remove_from_blacklist(other.host.get_id())
+    for node in nodes[1:]:
+        await node.connect(nodes[0].address)
+
+
+async def test_partition_forks_and_healing_settles_on_the_longer_branch(tmp_path: Path) -> None:
+    majority_clock, minority_clock = Clock(), Clock()
+    genesis = dev_block_zero(5, majority_clock.now() - 60)
+    names = list(DEV_NAMES[:5])
+    majority = forging_nodes(tmp_path, names[:3], [majority_clock] * 3, genesis)
+    minority = forging_nodes(tmp_path, names[3:], [minority_clock] * 2, genesis)
+    nodes = majority + minority
+    try:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await nursery.start(node.run)
+            for node in majority[1:]:
+                await node.connect(majority[0].address)
+            await minority[1].connect(minority[0].address)
+            cut(majority, minority)
+            await forge_rounds(majority, majority_clock, 7)
+            await forge_rounds(minority, minority_clock, 2)
+            fork_heads = {majority[0].head(), minority[0].head()}
+            assert len(fork_heads) == 2  # two branches
+            minority_clock.offset = majority_clock.offset  # same time again on both sides
+            await heal(nodes)
+            await wait_until(lambda: agreed(nodes, 7), 90, "the five nodes agree after healing")
+            assert nodes[-1].head() == majority[0].head()  # the longer branch won
+            await forge_rounds(nodes, majority_clock, 1)  # and everyone forges on it
+            for node in nodes:
+                node.stop()
+    finally:
+        for node in nodes:
+            node.close()
+
+
+async def test_six_nodes_relaying_by_gossip_agree(tmp_path: Path) -> None:
+    clock = Clock()
+    genesis = dev_block_zero(5, clock.now() - 60)
+    forgers = forging_nodes(tmp_path, list(DEV_NAMES[:3]), [clock] * 3, genesis)
+    relays = [Node(datadir(tmp_path / f"relay{i}", [genesis]), clock=clock) for i in range(3)]
+    nodes = forgers + relays
+    try:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await nursery.start(node.run)
+            for index, node in enumerate(nodes[1:], start=1):  # a line: gossip must relay
+                await node.connect(nodes[index - 1].address)
+            await forge_rounds(nodes, clock, 4)
+            digests = {n.store.state_digest() for n in nodes}
+            assert len(digests) == 1
+            await wait_until(
+                lambda: all(len(n.peer_book.entries) >= 2 for n in nodes), 30, "peers learnt from each other"
+            )
+            for node in nodes:
+                node.stop()
+    finally:
+        for node in nodes:
+            node.close()
