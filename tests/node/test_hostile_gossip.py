@@ -1,0 +1,78 @@
+"""A scripted peer gossips garbage, a block with a forged signature, a signed block that breaks a
+rule, and a flood: the honest nodes count each fault, ban it, keep their head, and go on working."""
+
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+
+import multiaddr
+import trio
+from libp2p.peer.peerinfo import info_from_p2p_addr
+
+from node.node import Node
+from node.p2p.gossip import Gossip
+from node.p2p.host import load_or_create_identity, make_host
+from protocol.crypto import Signature
+from tests.node.test_p2p_sync import LOOPBACK, datadir, wait_until
+from tests.protocol.chain_builder import Chain
+
+
+async def no_fault(peer: object, reason: str) -> None:
+    return None
+
+
+async def test_gossiped_garbage_forgery_and_broken_rules_get_the_peer_banned(tmp_path: Path) -> None:
+    chain = Chain(founders=5)
+    for _ in range(3):
+        chain.write()
+    honest = Node(datadir(tmp_path / "honest", chain.blocks))
+    follower = Node(datadir(tmp_path / "follower", chain.blocks))
+    (tmp_path / "hostile").mkdir()
+    host = make_host(load_or_create_identity(tmp_path / "hostile"))
+    genesis = chain.blocks[0]
+    hostile = Gossip(
+        host, genesis=genesis.hash, currency=genesis.currency, fault=no_fault, header_check=lambda b: None
+    )
+    topic = hostile.blocks_topic
+    next_block = chain.block()
+    forged = replace(next_block, signature=Signature(bytes(64)))
+    broken = chain.block(state_digest=b"\x11" * 32)  # signed by alice, proof of work done, digest wrong
+    me = host.get_id()
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(honest.run)
+            await nursery.start(follower.run)
+            await follower.connect(honest.address)
+            async with hostile.services(), host.run(listen_addrs=[multiaddr.Multiaddr(LOOPBACK)]):
+                await hostile.pubsub.wait_until_ready()
+                await hostile.pubsub.subscribe(topic)  # no validator: it publishes anything
+                await host.connect(info_from_p2p_addr(multiaddr.Multiaddr(honest.address)))
+                await wait_until(lambda: me in honest.gossip.pubsub.peer_topics.get(topic, set()), 20, "mesh")
+
+                await hostile.pubsub.publish(topic, forged.to_bytes())
+                await wait_until(lambda: honest.bans.faults.get(str(me)) == 1, 20, "the forgery is a fault")
+                await hostile.pubsub.publish(topic, broken.to_bytes())
+                await wait_until(
+                    lambda: honest.bans.faults.get(str(me)) == 2, 20, "the broken rule is a fault"
+                )
+                assert honest.store.invalid_reason(broken.hash) is not None
+                for index in range(100):  # a flood of garbage
+                    with contextlib.suppress(Exception):
+                        await hostile.pubsub.publish(topic, b"\xff garbage %d" % index)
+                    await trio.sleep(0.002)
+                await wait_until(lambda: honest.bans.is_banned(me), 20, "the hostile peer is banned")
+                await wait_until(lambda: me not in honest.host.get_connected_peers(), 20, "it is cut off")
+            assert honest.head()[1] == chain.blocks[-1].hash  # type: ignore[index]
+            assert follower.head() == honest.head()
+            assert not follower.bans.is_banned(honest.host.get_id())  # nothing bad was relayed
+            chain.add(next_block)  # an honest block still travels
+            await honest.gossip.publish_block(next_block)
+            honest.chain.add_block(next_block)
+            await wait_until(
+                lambda: follower.head() == honest.head(), 30, "the follower takes the honest block"
+            )
+            honest.stop()
+            follower.stop()
+    finally:
+        honest.close()
+        follower.close()
