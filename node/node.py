@@ -8,7 +8,9 @@ until their time comes.
 """
 
 import logging
+import time
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,9 @@ from protocol.rules.production import is_hash_valid
 
 log = logging.getLogger("june.node")
 
-SYNC_INTERVAL = 0.3
+#: Peers' heads are polled this often; gossip brings new blocks sooner, and a gossiped block that
+#: does not fit our head (a gap, another branch) or a new connection starts a round at once.
+SYNC_INTERVAL = 2.0
 RECONNECT_INTERVAL = 1.0
 PEER_EXCHANGE_INTERVAL = 5.0
 CONNECT_ATTEMPTS = 3
@@ -102,6 +106,7 @@ class Node:
             )
         )
         self._future: dict[bytes, tuple[Block, Any]] = {}
+        self._sync_now = trio.Event()
         self._stopped = trio.Event()
 
     @property
@@ -204,7 +209,11 @@ class Node:
         result = self.chain.add_block(block)
         if result.outcome is Outcome.INVALID:
             await self.fault(source, f"block {block.number} breaks a rule: {result.reason}")
+        elif result.outcome is Outcome.CANDIDATE:
+            self._sync_now.set()  # we lack its parent, or it is on another branch: ask peers now
         elif result.outcome in (Outcome.APPLIED, Outcome.SWITCHED):
+            # the wall-clock time lets a benchmark measure propagation across processes
+            log.info("block %d %s at %.6f", block.number, result.outcome, time.time())
             self.mempool.revalidate()
         return result
 
@@ -250,6 +259,7 @@ class Node:
                 with trio.fail_after(CONNECT_TIMEOUT):
                     await self.host.connect(info)
                 self.peer_book.succeeded(peer)
+                self._sync_now.set()
                 return
             except Exception as exc:  # a fresh negotiation sometimes fails (libp2p-notes P18)
                 if attempt == CONNECT_ATTEMPTS - 1:
@@ -291,7 +301,7 @@ class Node:
             await self._take_due_blocks()
             statuses = await self._statuses()
             try:
-                taken = await self.syncer.catch_up(statuses)
+                taken = await self.syncer.catch_up(statuses, self._statuses)
             except SyncAborted as exc:
                 log.info("sync round stopped: %s", exc)
             except (PeerError, DecodeError) as exc:
@@ -301,10 +311,13 @@ class Node:
             else:
                 if taken:
                     self.mempool.revalidate()
-            await trio.sleep(SYNC_INTERVAL)
+            with trio.move_on_after(SYNC_INTERVAL):
+                await self._sync_now.wait()
+            self._sync_now = trio.Event()
 
-    async def _statuses(self) -> dict[Any, Status]:
-        """Every connected peer's head, asked concurrently; foreign peers are banned on the spot."""
+    async def _statuses(self, known: AbstractSet[Any] = frozenset()) -> dict[Any, Status]:
+        """The head of every connected peer not in `known`, asked concurrently; foreign peers are
+        banned on the spot."""
         statuses: dict[Any, Status] = {}
 
         async def ask(peer: Any) -> None:
@@ -320,7 +333,8 @@ class Node:
 
         async with trio.open_nursery() as nursery:
             for peer in self.peers():
-                nursery.start_soon(ask, peer)
+                if peer not in known:
+                    nursery.start_soon(ask, peer)
         return statuses
 
     async def sync_with(self, peer: Any) -> int:

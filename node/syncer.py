@@ -28,10 +28,13 @@ from protocol.errors import DecodeError
 
 log = logging.getLogger("june.sync")
 
+Discover = Callable[[set[Any]], Awaitable[dict[Any, Status]]]
+
 CHUNK = 100
 #: Chunks downloaded ahead of the one being applied (bounds memory on a long sync).
 AHEAD = 16
 PROGRESS_EVERY = 1.0
+DISCOVER_EVERY = 0.5
 
 
 class ForeignPeer(Exception):
@@ -94,8 +97,11 @@ class Syncer:
             raise ForeignPeer(f"{peer} runs another currency")
         return status
 
-    async def catch_up(self, statuses: dict[Any, Status]) -> int:
-        """Take the blocks of the best peer's chain that we lack; return how many were applied."""
+    async def catch_up(self, statuses: dict[Any, Status], discover: Discover | None = None) -> int:
+        """Take the blocks of the best peer's chain that we lack; return how many were applied.
+
+        `discover(known)` gives the heads of peers connected since the round began: on a long sync
+        they join as helpers (a newcomer learns most of its peers while it downloads)."""
         ours = self.chain.head()
         assert ours is not None
         ahead = {p: s for p, s in statuses.items() if s.head_number > ours[0] and s.head_hash != ours[1]}
@@ -105,7 +111,7 @@ class Syncer:
         target = ahead[followed].head_number
         fork = await self._fork_point(followed, ours[0], target)
         helpers = [p for p, s in ahead.items() if p != followed and s.head_number > fork]
-        return await self._download(followed, helpers, ahead, fork + 1, target)
+        return await self._download(followed, helpers, ahead, fork + 1, target, discover)
 
     async def _fork_point(self, peer: Any, our_number: int, their_number: int) -> int:
         params = self.chain.params
@@ -120,7 +126,13 @@ class Syncer:
         return fork
 
     async def _download(
-        self, followed: Any, helpers: list[Any], statuses: dict[Any, Status], first: int, target: int
+        self,
+        followed: Any,
+        helpers: list[Any],
+        statuses: dict[Any, Status],
+        first: int,
+        target: int,
+        discover: Discover | None,
     ) -> int:
         chunks = [_Chunk(n, min(self.chunk, target - n + 1)) for n in range(first, target + 1, self.chunk)]
         queue: list[_Chunk] = list(chunks)
@@ -161,7 +173,7 @@ class Syncer:
         async with trio.open_nursery() as nursery:
             for peer in [followed, *helpers]:
                 nursery.start_soon(worker, peer)
-            last_report = time.monotonic()
+            last_report = last_discovery = time.monotonic()
             for chunk in chunks:
                 async with arrived:
                     while chunk.start not in done:
@@ -187,6 +199,13 @@ class Syncer:
                 async with arrived:
                     state.next = chunk.start + chunk.count
                     arrived.notify_all()
+                if discover is not None and time.monotonic() - last_discovery >= DISCOVER_EVERY:
+                    last_discovery = time.monotonic()
+                    for peer, status in (await discover(set(statuses))).items():
+                        if status.head_number >= state.next and status.genesis == self.chain.genesis_hash:
+                            statuses[peer] = status
+                            self.progress.peers += 1
+                            nursery.start_soon(worker, peer)
                 if time.monotonic() - last_report >= PROGRESS_EVERY:
                     last_report = time.monotonic()
                     log.info(

@@ -1,0 +1,139 @@
+"""Sync over libp2p on loopback against the store's local apply rate, in the same run.
+
+The reference: the chain imported block by block through the chain manager into a LevelDB store
+(what `juned import` does: every rule, every signature, one synced batch per block). Then 1 and 3
+serving nodes (`juned run` processes) hold that chain, and a newcomer in this process syncs it over
+libp2p from them. The ratio says what the network path costs on top of validation and storage.
+
+Default: 1,000 members and 3,000 blocks (a couple of minutes). `--blocks`/`--members` to change it.
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common  # noqa: F401  (puts the repository on sys.path)
+import trio
+from bench_store import generate
+
+from node.chain import ChainManager
+from node.chainfile import read_chain
+from node.datadir import STORE_NAME, NodeConfig, write_config
+from node.node import Node
+from node.store import LevelStore
+from protocol.rules.block import validate_block
+from protocol.state import MemoryState
+
+JUNED = str(Path(sys.executable).with_name("juned"))
+ADDRESS = re.compile(rb"node listening on (\S+)")
+
+
+def import_chain(path: Path, datadir: Path) -> tuple[int, float]:
+    """Import the chain file into a new data directory; (blocks, seconds)."""
+    store = LevelStore.open(datadir / STORE_NAME)
+    manager: ChainManager | None = None
+    start = time.perf_counter()
+    count = 0
+    for block in read_chain(path):
+        if manager is None:
+            manager = ChainManager(store, genesis_hash=block.hash)
+            write_config(datadir, NodeConfig(currency=block.currency, genesis=block.hash))
+        manager.add_block(block)
+        count += 1
+    elapsed = time.perf_counter() - start
+    store.close()
+    return count, elapsed
+
+
+def replay_in_memory(path: Path) -> float:
+    """Seconds to validate and apply every block after block 0 on an in-memory state."""
+    blocks = list(read_chain(path))
+    state = MemoryState()
+    state.apply(validate_block(state, blocks[0]), blocks[0].hash)
+    start = time.perf_counter()
+    for block in blocks[1:]:
+        state.apply(validate_block(state, block), block.hash)
+    return time.perf_counter() - start
+
+
+def start_server(datadir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    process = subprocess.Popen(
+        [JUNED, "run", "--datadir", str(datadir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = ADDRESS.search(process.stdout.readline())
+        if match:
+            return process, match.group(1).decode()
+    process.kill()
+    raise RuntimeError("a serving node did not start")
+
+
+def first_block_only(chain_file: Path, datadir: Path) -> None:
+    block = next(read_chain(chain_file))
+    store = LevelStore.open(datadir / STORE_NAME)
+    ChainManager(store, genesis_hash=block.hash).add_block(block)
+    store.close()
+    write_config(datadir, NodeConfig(currency=block.currency, genesis=block.hash))
+
+
+async def sync_from(addresses: list[str], datadir: Path, target: int) -> float:
+    node = Node(datadir)
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+            start = time.perf_counter()
+            for address in addresses:
+                await node.connect(address)
+            with trio.fail_after(3600):
+                while (head := node.head()) is None or head[0] < target:
+                    await trio.sleep(0.05)
+            elapsed = time.perf_counter() - start
+            node.stop()
+        return elapsed
+    finally:
+        node.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--blocks", type=int, default=3000)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="june-bench-sync-") as scratch:
+        root = Path(scratch)
+        chain_file = root / "chain.june"
+        generate(chain_file, arguments.members, arguments.blocks)
+        count, local = import_chain(chain_file, root / "reference")
+        local_rate = (count - 1) / local
+        memory_rate = (count - 1) / replay_in_memory(chain_file)
+        print(f"in-memory replay (every rule and signature, one core): {memory_rate:,.0f} blocks/s")
+        print(f"local apply (chain manager + LevelDB): {local_rate:,.0f} blocks/s")
+        for peers in (1, 3):
+            servers = []
+            try:
+                for index in range(peers):
+                    shutil.copytree(root / "reference", root / f"server{peers}-{index}")
+                    servers.append(start_server(root / f"server{peers}-{index}"))
+                newcomer = root / f"newcomer{peers}"
+                first_block_only(chain_file, newcomer)
+                elapsed = trio.run(sync_from, [address for _, address in servers], newcomer, count - 1)
+            finally:
+                for process, _ in servers:
+                    process.terminate()
+                    process.wait(timeout=30)
+            rate = (count - 1) / elapsed
+            print(
+                f"sync over libp2p from {peers} peer(s): {rate:,.0f} blocks/s = "
+                f"{rate / local_rate:.0%} of local apply, {rate / memory_rate:.0%} of in-memory replay"
+            )
+
+
+if __name__ == "__main__":
+    main()
