@@ -5,6 +5,7 @@ the fork rule, and six nodes relaying by gossip agree on one head and one state 
 import os
 import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from node.clock import Clock
 from node.commands.data import dev_block_zero
 from node.datadir import open_store
 from node.node import Node
-from protocol.documents import Block
+from protocol.documents import Block, BlockRef, Certification, Identity, Membership, MembershipType
 from protocol.genesis import DEV_NAMES, dev_keypair
 from tests.node.test_p2p_sync import datadir, wait_until
 
@@ -221,3 +222,94 @@ async def test_six_nodes_relaying_by_gossip_agree(tmp_path: Path) -> None:
     finally:
         for node in nodes:
             node.close()
+
+
+async def test_a_newcomer_joins_through_documents_gossiped_from_a_relay(tmp_path: Path) -> None:
+    """Identity, membership and three certifications submitted at a relay reach the forgers' mempools
+    by gossip and are written: the newcomer is a member on every node."""
+    clock = Clock()
+    genesis = dev_block_zero(5, clock.now() - 60)
+    forgers = forging_nodes(tmp_path, list(DEV_NAMES[:3]), [clock] * 3, genesis)
+    relay = Node(datadir(tmp_path / "relay", [genesis]), clock=clock)
+    nodes = [*forgers, relay]
+    frank = dev_keypair("frank")
+    ref = BlockRef(0, genesis.hash)
+    identity = Identity.create(frank, genesis.currency, "frank", ref)
+    documents = [
+        identity,
+        Membership.create(frank, genesis.currency, MembershipType.IN, "frank", ref),
+        *(
+            Certification.create(dev_keypair(name), genesis.currency, frank.public_key, identity.hash, ref)
+            for name in DEV_NAMES[:3]
+        ),
+    ]
+    try:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await nursery.start(node.run)
+            for node in forgers:
+                await relay.connect(node.address)
+            await wait_until(
+                lambda: all(
+                    relay.host.get_id() in n.gossip.pubsub.peer_topics.get(n.gossip.documents_topic, set())
+                    for n in forgers
+                ),
+                20,
+                "the relay is subscribed",
+            )
+            await forge_rounds(nodes, clock, 7)  # the median time passes the founders' sigPeriod
+            for document in documents:
+                await relay.submit(document)
+            await wait_until(
+                lambda: all(len(n.mempool) == 5 for n in forgers), 20, "the documents are gossiped"
+            )
+            params = genesis.parameters
+            assert params is not None
+
+            def frank_is_member() -> bool:
+                records = [n.store.identity(frank.public_key) for n in nodes]
+                return all(r is not None and r.member for r in records)
+
+            with trio.fail_after(60):
+                while not frank_is_member():
+                    clock.jump(params.avg_gen_time)
+                    await trio.sleep(0.5)
+            await wait_until(lambda: agreed(nodes, 1), 30, "every node agrees")
+            assert all(len(n.mempool) == 0 for n in nodes)  # written, so dropped from every pool
+            for node in nodes:
+                node.stop()
+    finally:
+        for node in nodes:
+            node.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_peer_book_survives_a_restart(tmp_path: Path) -> None:
+    genesis = dev_block_zero(5, Clock().now() - 60)
+    listen = f"/ip4/127.0.0.1/tcp/{free_port()}"
+    steady = Node(datadir(tmp_path / "steady", [genesis]), listen=listen)
+    first = Node(datadir(tmp_path / "restarting", [genesis]))
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(steady.run)
+            await nursery.start(first.run)
+            await first.connect(steady.address)
+            first.stop()
+            await wait_until(lambda: not steady.peers(), 20, "the restarting node is gone")
+            first.close()
+            again = Node(tmp_path / "restarting")  # no address given: it comes from peers.json
+            try:
+                await nursery.start(again.run)
+                await wait_until(lambda: steady.host.get_id() in again.peers(), 30, "it dials its old peer")
+                again.stop()
+            finally:
+                again.close()
+            steady.stop()
+    finally:
+        steady.close()
+        first.close()
