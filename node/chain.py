@@ -56,8 +56,11 @@ class ChainManager:
     def head(self) -> tuple[int, Hash, Hash] | None:
         return self.store.head_pointer()
 
-    def add_block(self, block: Block) -> AddResult:
-        """Take a block from anywhere (a peer, the forger, an import) and say what became of it."""
+    def add_block(self, block: Block, *, durable: bool = True) -> AddResult:
+        """Take a block from anywhere (a peer, the forger, an import) and say what became of it.
+
+        `durable=False` lets a download skip the disk sync of a block that is not the last of its
+        batch (see `LevelStore.apply_block`)."""
         block_hash = block.hash
         reason = self.store.invalid_reason(block_hash)
         if reason is not None:
@@ -69,7 +72,7 @@ class ChainManager:
             return self._add_genesis(block)
         number, head_hash, _digest = head
         if block.number == number + 1 and block.previous_hash == head_hash:
-            result = self._extend(block)
+            result = self._extend(block, durable=durable)
             if result.outcome is Outcome.APPLIED:
                 self._extend_with_candidates()
                 switched = self._consider_branches()
@@ -95,7 +98,7 @@ class ChainManager:
             self._extend_with_candidates()
         return result
 
-    def _extend(self, block: Block) -> AddResult:
+    def _extend(self, block: Block, *, durable: bool = True) -> AddResult:
         try:
             delta = validate_block(self.store, block)
         except RuleViolation as violation:
@@ -104,7 +107,7 @@ class ChainManager:
         window = 100 if self.params is None else self.params.fork_window_size
         if block.number == 0 and block.parameters is not None:
             window = block.parameters.fork_window_size
-        self.store.apply_block(block, delta, fork_window=window)
+        self.store.apply_block(block, delta, fork_window=window, sync=durable)
         return AddResult(Outcome.APPLIED)
 
     def _extend_with_candidates(self) -> None:

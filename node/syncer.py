@@ -260,8 +260,8 @@ class Syncer:
 
     async def _apply(self, blocks: list[Block], source: Any) -> int:
         applied = 0
-        for block in blocks:
-            result = self.chain.add_block(block)
+        for index, block in enumerate(blocks):
+            result = self.chain.add_block(block, durable=index == len(blocks) - 1)
             if result.outcome is Outcome.INVALID:
                 await self.fault(source, f"sent invalid block {block.number}: {result.reason}")
                 raise SyncAborted(f"block {block.number} is invalid: {result.reason}")

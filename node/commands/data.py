@@ -195,8 +195,9 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
         total = _count_blocks(source)
         with progress() as bar:
             task = bar.add_task("importing", total=total)
-            for block in read_chain(source):
-                result = manager.add_block(block)
+            for index, block in enumerate(read_chain(source), start=1):
+                # synced every 100 blocks and at the end: a crash re-imports at most the tail
+                result = manager.add_block(block, durable=index % SYNC_EVERY == 0 or index == total)
                 counts[result.outcome.value] += 1
                 bar.advance(task)
                 if result.outcome is Outcome.INVALID:
@@ -213,6 +214,9 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
         click.echo(
             f"imported {counts['applied']} blocks ({counts['known']} already known); head #{summary['head']}"
         )
+
+
+SYNC_EVERY = 100
 
 
 def _count_blocks(path: Path) -> int:

@@ -4,10 +4,12 @@ request  = [0]                          status: the peer's genesis and head
          | [1, from_number, count]      blocks: canonical block bytes from `from_number`
          | [2, from_number, count]      hashes: block hashes from `from_number` (fork search)
          | [3]                          peers: addresses of peers the node knows (its own first)
+         | [4, from_number, count]      digests: the state digest after each block (cross-checks)
 response = [0, genesis, head_number, head_hash, head_median_time, head_digest]
          | [1, [block bytes …]]         as many as fit in one frame (at least one if any)
          | [2, [hash …]]
          | [3, [multiaddr text …]]
+         | [4, [digest …]]
          | [9, reason]                  the request could not be served
 """
 
@@ -28,7 +30,7 @@ MAX_COUNT = 500
 MAX_PEERS = 64
 MAX_ADDRESS = 200
 
-STATUS, BLOCKS, HASHES, PEERS, ERROR = 0, 1, 2, 3, 9
+STATUS, BLOCKS, HASHES, PEERS, DIGESTS, ERROR = 0, 1, 2, 3, 4, 9
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def decode_request(data: bytes) -> Request:
     if value[0] in (STATUS, PEERS):
         read_array(value, 1, "status or peers request")
         return Request(value[0])
-    if value[0] in (BLOCKS, HASHES):
+    if value[0] in (BLOCKS, HASHES, DIGESTS):
         _kind, start, count = read_array(value, 3, "range request")
         return Request(
             value[0],
@@ -84,8 +86,8 @@ def encode_blocks(raw_blocks: list[bytes]) -> bytes:
     return encode([BLOCKS, raw_blocks])
 
 
-def encode_hashes(hashes: list[bytes]) -> bytes:
-    return encode([HASHES, hashes])
+def encode_hashes(hashes: list[bytes], kind: int = HASHES) -> bytes:
+    return encode([kind, hashes])
 
 
 def encode_peers(addresses: list[str]) -> bytes:
@@ -124,7 +126,7 @@ def decode_response(data: bytes, expected: int) -> Any:
         addresses = read_list(items, "peers", max_items=MAX_PEERS)
         return [read_text(a, f"peers[{n}]", max_length=MAX_ADDRESS) for n, a in enumerate(addresses)]
     entries = read_list(items, "range response.items", max_items=MAX_COUNT)
-    if expected == HASHES:
+    if expected in (HASHES, DIGESTS):
         return [read_hash(h, f"hashes[{n}]") for n, h in enumerate(entries)]
     return [
         read_bytes(b, f"blocks[{n}]", size=len(b)) if type(b) is bytes else _not_bytes(n)

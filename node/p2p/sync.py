@@ -15,6 +15,7 @@ from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from node.chain import ChainManager
 from node.p2p.messages import (
     BLOCKS,
+    DIGESTS,
     HASHES,
     MAX_FRAME,
     PEERS,
@@ -63,6 +64,9 @@ def answer(chain: ChainManager, request: Request, addresses: Callable[[], list[s
     if request.kind == HASHES:
         hashes = [chain.store.block_hash(n) for n in range(request.start, end + 1)]
         return encode_hashes([h for h in hashes if h is not None])
+    if request.kind == DIGESTS:
+        digests = [chain.store.digest_at(n) for n in range(request.start, end + 1)]
+        return encode_hashes([d for d in digests if d is not None], DIGESTS)
     blocks: list[bytes] = []
     size = 16
     for number in range(request.start, end + 1):
@@ -131,4 +135,14 @@ async def _reset(stream: Any) -> None:
         return
 
 
-__all__ = ["BLOCKS", "HASHES", "PEERS", "STATUS", "STATUS_PROTOCOL", "SyncServer", "request", "sync_protocol"]
+__all__ = [
+    "BLOCKS",
+    "DIGESTS",
+    "HASHES",
+    "PEERS",
+    "STATUS",
+    "STATUS_PROTOCOL",
+    "SyncServer",
+    "request",
+    "sync_protocol",
+]
