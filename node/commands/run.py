@@ -12,6 +12,7 @@ from rich.console import Console
 
 from node.clock import Clock
 from node.commands.data import DATADIR
+from node.datadir import read_config
 from node.devnet import Devnet, DevnetError, read_commands, show_status
 from node.errors import NodeError
 from node.node import Node
@@ -72,6 +73,12 @@ def run(
 ) -> None:
     """Run a node: sync with peers, relay, forge if it holds a member's key; Ctrl-C stops it."""
     configure_logging(max(verbose, 1))
+    if key_file is None and dev_member is None:
+        try:
+            configured = read_config(datadir).key_file
+        except NodeError as exc:
+            raise click.ClickException(str(exc)) from exc
+        key_file = Path(configured) if configured else None
     keypair = forger_key(key_file, dev_member)
     try:
         node = Node(
