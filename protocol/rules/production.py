@@ -48,11 +48,22 @@ def compute_median_time(view: StateView, params: CurrencyParameters, number: int
     return max(previous.median_time, sum(times) // len(times))
 
 
-def compute_issuers(view: StateView, number: int) -> tuple[int, int, int]:
-    """(issuersCount, issuersFrame, issuersFrameVar) of block `number` > 0 (BR_G04–G06)."""
+def frame_summaries(view: StateView, number: int) -> list[BlockSummary]:
+    """The summaries of the current issuers frame before block `number` > 0, the newest first:
+    read once per block, shared by the issuers count and the personalised difficulty."""
     previous = _summary(view, number - 1)
-    frame_blocks = min(previous.issuers_frame, number)
-    count = len({_summary(view, number - k).issuer for k in range(1, frame_blocks + 1)})
+    return [previous] + [
+        _summary(view, number - k) for k in range(2, min(previous.issuers_frame, number) + 1)
+    ]
+
+
+def compute_issuers(
+    view: StateView, number: int, summaries: list[BlockSummary] | None = None
+) -> tuple[int, int, int]:
+    """(issuersCount, issuersFrame, issuersFrameVar) of block `number` > 0 (BR_G04–G06)."""
+    summaries = frame_summaries(view, number) if summaries is None else summaries
+    previous = summaries[0]
+    count = len({summary.issuer for summary in summaries})
     if previous.issuers_frame_var > 0:
         frame, adjust = previous.issuers_frame + 1, -1
     elif previous.issuers_frame_var < 0:
@@ -82,20 +93,27 @@ def compute_pow_min(
     return diff_number, pow_min
 
 
-def compute_header(view: StateView, params: CurrencyParameters, number: int) -> HeaderFields:
+def compute_header(
+    view: StateView, params: CurrencyParameters, number: int, frame: list[BlockSummary] | None = None
+) -> HeaderFields:
     """Every computed header field of block `number` > 0 on `view`."""
     median_time = compute_median_time(view, params, number)
-    issuers_count, frame, var = compute_issuers(view, number)
+    issuers_count, frame_size, var = compute_issuers(view, number, frame)
     diff_number, pow_min = compute_pow_min(view, params, number, median_time)
-    return HeaderFields(number, median_time, issuers_count, frame, var, diff_number, pow_min)
+    return HeaderFields(number, median_time, issuers_count, frame_size, var, diff_number, pow_min)
 
 
 def compute_personal_difficulty(
-    view: StateView, params: CurrencyParameters, issuer: bytes, number: int, pow_min: int
+    view: StateView,
+    params: CurrencyParameters,
+    issuer: bytes,
+    number: int,
+    pow_min: int,
+    frame: list[BlockSummary] | None = None,
 ) -> int:
     """The issuer's difficulty for block `number` > 0, from the blocks of the current frame (BR_G18)."""
-    previous = _summary(view, number - 1)
-    frame = [_summary(view, number - k) for k in range(1, min(previous.issuers_frame, number) + 1)]
+    frame = frame_summaries(view, number) if frame is None else frame
+    previous = frame[0]
     counts = Counter(summary.issuer for summary in frame)
     last = next((summary for summary in frame if summary.issuer == issuer), None)
     return personal_difficulty(
@@ -166,7 +184,8 @@ def check_production(
         raise RuleViolation(
             "checkBlockTimes", f"time {block.time} is outside [{block.median_time}, {latest}]"
         )
-    header = compute_header(view, params, block.number)
+    frame = frame_summaries(view, block.number)
+    header = compute_header(view, params, block.number, frame)
     # Verify every computed header field.
     for code, name, written, expected in (
         ("BR_G57", "median time", block.median_time, header.median_time),
@@ -184,7 +203,7 @@ def check_production(
     # Verify the proof of work meets the issuer's personalised difficulty.
     if not proof_of_work:
         return header.diff_number
-    difficulty = compute_personal_difficulty(view, params, block.issuer, block.number, header.pow_min)
+    difficulty = compute_personal_difficulty(view, params, block.issuer, block.number, header.pow_min, frame)
     if not is_hash_valid(block.hash, difficulty):
         raise RuleViolation(
             "BR_G62", f"hash {block.hash.hex().upper()[:16]}… does not meet difficulty {difficulty}"
