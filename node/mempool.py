@@ -1,8 +1,11 @@
 """The mempool: pending documents waiting for a block, validated on entry and after every block.
 
 Every document is checked against the head's state with the rules blocks use
-(`protocol.rules.pending`). The pool is bounded per kind and per issuer, so a flood from one key
-cannot crowd out the others, and it is kept in the store so that it survives a restart.
+(`protocol.rules.pending`). Transactions are checked against the head plus the pool's earlier
+transactions, so a wallet may chain payments (spend an output still pending) and a second spend of
+a source already spent in the pool is refused at once. The pool is bounded per kind and per issuer,
+so a flood from one key cannot crowd out the others, and it is kept in the store so that it
+survives a restart.
 """
 
 from collections import Counter
@@ -16,7 +19,10 @@ from protocol.crypto import Hash, PublicKey
 from protocol.documents import Certification, Identity, Membership, Revocation, Transaction, decode_pending
 from protocol.documents.pending import PendingDocument
 from protocol.errors import DecodeError, RuleViolation
+from protocol.rules.context import RuleContext
 from protocol.rules.pending import check_pending
+from protocol.rules.transactions import apply_transaction
+from protocol.state.overlay import Overlay
 
 PENDING_PREFIX = b"P"
 
@@ -56,6 +62,7 @@ class Mempool:
     def __init__(self, store: LevelStore) -> None:
         self.store = store
         self._documents: dict[Hash, PendingDocument] = {}
+        self._spending = self._fresh_overlay()  # the head with the pool's transactions applied
         self._load()
 
     def _load(self) -> None:
@@ -84,6 +91,9 @@ class Mempool:
         document_hash = document.hash
         if document_hash in self._documents:
             return AdmissionResult(Admission.KNOWN)
+        pointer = self.store.head_pointer()
+        if pointer is not None and (self._spending is None or self._spending.number != pointer[0] + 1):
+            self.revalidate()  # the head moved since the last check: rebuild on the new one
         kind = type(document)
         total, per_issuer = LIMITS[kind]
         same_kind = [d for d in self._documents.values() if type(d) is kind]
@@ -100,9 +110,19 @@ class Mempool:
         self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=True)
         return AdmissionResult(Admission.ACCEPTED)
 
+    def _fresh_overlay(self) -> Overlay | None:
+        pointer = self.store.head_pointer()
+        return None if pointer is None else Overlay(self.store, pointer[0] + 1)
+
     def _check(self, document: PendingDocument) -> None:
-        if self.store.head() is None:
+        """Check `document` on the head (transactions: on the head and the pool's transactions,
+        which it then joins)."""
+        if self.store.head() is None or self._spending is None:
             raise NotReady("this node has no block yet: pending documents wait for block 0")
+        if isinstance(document, Transaction):
+            check_pending(self._spending, document)
+            apply_transaction(self._spending, RuleContext.for_pending(self.store), document, set())
+            return
         check_pending(self.store, document, identity=self._pending_identity_for(document))
 
     def _pending_identity_for(self, document: PendingDocument) -> Identity | None:
@@ -122,9 +142,10 @@ class Mempool:
     def revalidate(self) -> list[tuple[PendingDocument, str]]:
         """Drop what the new head made invalid (written in a block, spent, expired); say what and why."""
         dropped: list[tuple[PendingDocument, str]] = []
+        self._spending = self._fresh_overlay()
         if self.store.head() is None:
             return dropped
-        for document_hash, document in list(self._documents.items()):
+        for document_hash, document in list(self._documents.items()):  # in arrival order
             try:
                 self._check(document)
             except RuleViolation as violation:

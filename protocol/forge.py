@@ -301,27 +301,40 @@ def _select_certifications(
 def _select_transactions(
     view: StateView, ctx: RuleContext, pending: list[Transaction], room: int
 ) -> list[Transaction]:
-    """Transactions valid one after the other (chaining allowed up to depth 5), within `room` lines."""
+    """Transactions valid one after the other (chaining allowed up to depth 5), within `room` lines.
+
+    Pending transactions come sorted by hash, so a child may come before its parent: passes repeat
+    over the ones left out while a pass takes any (at most one pass per chaining level)."""
     state = Overlay(view, ctx.number)
     chosen: list[Transaction] = []
     depth: dict[bytes, int] = {}
     accounts: set[str] = set()
-    for tx in pending:
-        lines = tx.compact_line_count()
-        parents = [
-            depth[i.source.tx_hash]
-            for i in tx.inputs
-            if isinstance(i.source, TransactionSource) and i.source.tx_hash in depth
-        ]
-        own_depth = max(parents) + 1 if parents else 0
-        if lines > room or own_depth > BLOCK_MAX_TX_CHAINING_DEPTH:
-            continue
-        if not (_accepted(check_transaction_local, tx) and _accepted(check_transaction, state, ctx, tx)):
-            continue
-        apply_transaction(state, ctx, tx, accounts)
-        chosen.append(tx)
-        depth[tx.hash] = own_depth
-        room -= lines
+    remaining = list(pending)
+    while remaining:
+        left: list[Transaction] = []
+        for tx in remaining:
+            lines = tx.compact_line_count()
+            parents = [
+                depth[i.source.tx_hash]
+                for i in tx.inputs
+                if isinstance(i.source, TransactionSource) and i.source.tx_hash in depth
+            ]
+            own_depth = max(parents) + 1 if parents else 0
+            if (
+                lines > room
+                or own_depth > BLOCK_MAX_TX_CHAINING_DEPTH
+                or not _accepted(check_transaction_local, tx)
+                or not _accepted(check_transaction, state, ctx, tx)
+            ):
+                left.append(tx)
+                continue
+            apply_transaction(state, ctx, tx, accounts)
+            chosen.append(tx)
+            depth[tx.hash] = own_depth
+            room -= lines
+        if len(left) == len(remaining):
+            break
+        remaining = left
     return chosen
 
 

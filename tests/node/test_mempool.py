@@ -6,7 +6,8 @@ import pytest
 
 from node.mempool import LIMITS, Admission, Mempool, NotReady
 from node.store import LevelStore
-from protocol.documents import Transaction
+from protocol.conditions import sig_condition
+from protocol.documents import Input, Output, Transaction, TransactionSource
 from protocol.errors import RuleViolation
 from protocol.rules.block import validate_block
 from tests.protocol.chain_builder import Chain
@@ -33,13 +34,34 @@ def open_store(path: Path, chain: Chain) -> LevelStore:
 def test_admits_valid_documents_and_refuses_invalid_ones(tmp_path: Path, chain: Chain) -> None:
     pool = Mempool(open_store(tmp_path / "db", chain))
     payment = chain.pay("alice", {"bob": 300})
-    assert pool.add(payment).admission is Admission.ACCEPTED
-    assert pool.add(payment).admission is Admission.KNOWN
     theft = chain.transaction(["bob"], payment.inputs, payment.outputs)
     with pytest.raises(RuleViolation) as caught:
         pool.add(theft)
     assert caught.value.code == "BR_G88"
+    assert pool.add(payment).admission is Admission.ACCEPTED
+    assert pool.add(payment).admission is Admission.KNOWN
     assert len(pool) == 1
+
+
+def test_a_pending_output_can_be_spent_but_a_pending_spend_not_twice(tmp_path: Path, chain: Chain) -> None:
+    store = open_store(tmp_path / "db", chain)
+    pool = Mempool(store)
+    payment = chain.pay("alice", {"bob": 300})
+    assert pool.add(payment).admission is Admission.ACCEPTED
+    double = chain.pay("alice", {"carol": 100})  # the same sources again
+    with pytest.raises(RuleViolation) as caught:
+        pool.add(double)
+    assert caught.value.code == "BR_G87"
+    onward = chain.transaction(
+        ["bob"],
+        [Input(300, 0, TransactionSource(payment.hash, 0))],
+        [Output(300, 0, sig_condition(chain.key("carol")))],
+    )
+    assert pool.add(onward).admission is Admission.ACCEPTED  # chained on a pending output
+    block = chain.block(transactions=pool.documents())  # both fit one block, in order
+    store.apply_block(block, validate_block(store, block), fork_window=100)
+    assert pool.revalidate() and len(pool) == 0
+    store.close()
 
 
 def test_newcomer_documents_find_their_pending_identity(tmp_path: Path, chain: Chain) -> None:

@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import pytest
 
+from protocol.conditions import sig_condition
 from protocol.crypto import Hash
-from protocol.documents import MembershipType
+from protocol.documents import Input, MembershipType, Output, TransactionSource
 from protocol.forge import ForgeError, build_block, build_genesis, prove, required_difficulty
 from protocol.fork import BranchHead, choose_branch, is_within_fork_window
 from protocol.genesis import dev_genesis, dev_keypair
@@ -198,3 +199,19 @@ def test_membership_type_round_trip_in_forged_block() -> None:
     leaver = chain.membership("dave", MembershipType.OUT)
     forge(chain, "alice", [leaver], chain.state.head().median_time + 10)  # type: ignore[union-attr]
     assert chain.blocks[-1].leavers == (leaver,)
+
+
+def test_chained_pending_transactions_go_in_one_block_whatever_their_order() -> None:
+    chain = Chain(founders=4)
+    chain.advance(86400)
+    parent = chain.pay("alice", {"bob": 300})
+    child = chain.transaction(
+        ["bob"],
+        [Input(300, 0, TransactionSource(parent.hash, 0))],
+        [Output(300, 0, sig_condition(chain.key("carol")))],
+    )
+    head = chain.state.head()
+    assert head is not None
+    for pending in ([parent, child], [child, parent]):
+        block = build_block(chain.state, pending, chain.key("alice"), head.median_time + 10)
+        assert block.transactions == (parent, child)
