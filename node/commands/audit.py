@@ -1,0 +1,112 @@
+"""`juned audit`: re-verify a whole chain from genesis, trusting no node (docs/audit.md).
+
+Exit status: 0 when the chain is valid, 1 when a rule is broken, 2 when the source cannot be read
+to its end (missing, damaged, locked by a running node).
+"""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from node.audit.replay import AuditReport, ProgressCallback
+from node.audit.replay import audit as run_audit
+from node.audit.report import render, to_json
+from node.audit.signatures import default_workers
+from node.audit.source import AuditSourceError, open_source
+
+EXIT_VALID, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2
+
+
+@click.command()
+@click.option(
+    "--datadir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Audit the chain of this (stopped) node's data directory; nothing is written to it.",
+)
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Audit a chain file written by `juned export`.",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="List every violation instead of stopping at the first (docs/audit.md: what is checked after one).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Signature-checking processes (0: check in this process) [default: one per core].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit(
+    datadir: Path | None, chain_file: Path | None, keep_going: bool, workers: int | None, as_json: bool
+) -> None:
+    """Replay a chain from block 0: every signature, every rule, the state digest at every height."""
+    if (datadir is None) == (chain_file is None):
+        raise click.UsageError("give either --datadir PATH or --chain FILE")
+    console = Console(stderr=True, highlight=False)
+    count = default_workers() if workers is None else workers
+    try:
+        source = open_source(datadir=datadir, chain=chain_file)
+    except AuditSourceError as exc:
+        console.print(f"[bold red]cannot audit[/]: {exc}")
+        sys.exit(EXIT_INCOMPLETE)
+    try:
+        with _progress_bar(console, enabled=not as_json) as progress:
+            report = run_audit(source, workers=count, keep_going=keep_going, progress=progress)
+    finally:
+        source.close()
+    if as_json:
+        click.echo(json.dumps(to_json(report), indent=2))
+    else:
+        render(report, Console(highlight=False))
+    sys.exit(exit_status(report))
+
+
+def exit_status(report: AuditReport) -> int:
+    if report.violations:
+        return EXIT_INVALID
+    return EXIT_VALID if report.valid else EXIT_INCOMPLETE
+
+
+@contextmanager
+def _progress_bar(console: Console, *, enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A progress callback drawing a bar with the rate and the time left (on a terminal only)."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("replay", total=None)
+
+    def advance(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield advance
