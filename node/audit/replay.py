@@ -181,36 +181,40 @@ def _checked_batches(
     raws: Iterator[bytes], checker: SignatureChecker, *, window: int
 ) -> Iterator[list[tuple[bytes, BlockSignatures]]]:
     """Batches of blocks with their signatures checked, in order, keeping `window` batches in the
-    workers ahead of the replay."""
+    workers ahead of the replay. A source that breaks off raises only after the blocks read
+    before the break are yielded, so they are all checked."""
     pending: deque[tuple[list[bytes], Future[list[BlockSignatures]]]] = deque()
-    exhausted = False
+    broken: AuditSourceError | OSError | None = None
     try:
         while True:
-            while not exhausted and len(pending) < window:
-                batch = _next_batch(raws)
+            while broken is None and len(pending) < window:
+                batch: list[bytes] = []
+                try:
+                    _fill(batch, raws)
+                except (AuditSourceError, OSError) as exc:
+                    broken = exc
                 if not batch:
-                    exhausted = True
                     break
                 pending.append((batch, checker.submit(batch)))
             if not pending:
-                return
+                break
             batch, future = pending.popleft()
-            results = future.result()
-            yield list(zip(batch, results, strict=True))
+            yield list(zip(batch, future.result(), strict=True))
     finally:
         for _batch, future in pending:
             future.cancel()
+    if broken is not None:
+        raise broken
 
 
-def _next_batch(raws: Iterator[bytes]) -> list[bytes]:
-    batch: list[bytes] = []
+def _fill(batch: list[bytes], raws: Iterator[bytes]) -> None:
+    """Add blocks to `batch` up to the batch size (fewer at the end of the source)."""
     size = 0
     for raw in raws:
         batch.append(raw)
         size += len(raw)
         if size >= BATCH_BYTES or len(batch) >= BATCH_BLOCKS:
-            break
-    return batch
+            return
 
 
 class _Replay:

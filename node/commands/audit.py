@@ -61,7 +61,7 @@ def audit(
     """Replay a chain from block 0: every signature, every rule, the state digest at every height."""
     if (datadir is None) == (chain_file is None):
         raise click.UsageError("give either --datadir PATH or --chain FILE")
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     count = default_workers() if workers is None else workers
     try:
         source = open_source(datadir=datadir, chain=chain_file)
@@ -76,7 +76,7 @@ def audit(
     if as_json:
         click.echo(json.dumps(to_json(report), indent=2))
     else:
-        render(report, Console(highlight=False))
+        render(report, Console(highlight=False, soft_wrap=True))
     sys.exit(exit_status(report))
 
 
