@@ -162,6 +162,8 @@ def audit(
     replay = _Replay(report)
     try:
         report.total = source.count()
+        if progress is not None:
+            progress(0, report.total)
         with SignatureChecker(workers) as checker:
             for batch in _checked_batches(source.blocks(), checker, window=max(2, 3 * workers)):
                 if not all(replay.block(raw, signatures) for raw, signatures in batch):

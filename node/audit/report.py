@@ -210,4 +210,6 @@ def _json_hex(value: bytes | None) -> str | None:
 
 
 def _workers(workers: int) -> str:
-    return "signatures checked in this process" if workers == 0 else f"{workers} signature workers"
+    if workers == 0:
+        return "signatures checked in this process"
+    return f"{workers} signature worker{'s' if workers > 1 else ''}"
