@@ -19,7 +19,7 @@ from _chain import CURRENCY, START, BenchChain
 from _common import raw_verifications_per_second
 
 from node.audit.replay import audit
-from node.audit.signatures import default_workers
+from node.audit.signatures import default_workers, usable_cores
 from node.audit.source import ChainFileSource
 from node.chainfile import write_chain
 from protocol.conditions import sig_condition
@@ -134,15 +134,17 @@ def main() -> None:
     parser.add_argument(
         "--full", action="store_true", help="10,000 members, 100,000 blocks, 200,000 transactions"
     )
-    parser.add_argument("--workers", type=int, default=None, help="signature workers [default: one per core]")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="signature workers [default: one per core but one]"
+    )
     arguments = parser.parse_args()
     members, blocks, transactions = (10_000, 100_000, 200_000) if arguments.full else (500, 5_000, 10_000)
     path = Path(tempfile.gettempdir()) / f"june-bench-audit-v{FORMAT}-{members}-{blocks}-{transactions}.chain"
     if not path.exists():
         print(f"generating {members:,} members, {blocks:,} blocks, {transactions:,} transactions → {path}")
         generate(path, members, blocks, transactions)
-    cores = default_workers()
-    workers = cores if arguments.workers is None else arguments.workers
+    cores = usable_cores()
+    workers = default_workers() if arguments.workers is None else arguments.workers
     single = raw_verifications_per_second()
     everything = raw_all_cores(cores)
     print(f"raw Ed25519 verifications: {single:,.0f}/s on one core, {everything:,.0f}/s on all {cores} cores")

@@ -238,6 +238,9 @@ class _Replay:
             block = Block.from_bytes(raw)
         except DecodeError as exc:
             return self._lose_state(height, BLOCK_ENCODING, f"the bytes are not a valid block: {exc}")
+        if signatures.block_hash != block.hash:  # never seen: a decoder that normalises a field
+            reason = "its fields do not re-encode to its bytes, so its signatures cannot be checked"
+            return self._lose_state(height, BLOCK_ENCODING, reason)
         failures = [self._describe(block, failure) for failure in signatures.failures]
         if not self.sound:
             self._local_rules(height, block)

@@ -6,9 +6,11 @@ many signatures were checked and which failed. A worker does not build June's do
 it decodes the block's CBOR with cbor2 and rebuilds each signed message from the decoded items, by
 the layout of protocol/documents (a signed document is `[kind, version, currency, …, signature]`
 and signs everything before its signature; a block signs its proof-of-work hash). This is sound
-because the replay decodes the same bytes strictly: a block that is not canonical CBOR of the
-right schema is refused there whatever the workers say, and canonical bytes re-encode to
-themselves. tests/node/audit pins the equivalence with `check_block_signatures`.
+because the replay decodes the same bytes strictly (a block that is not canonical CBOR of the right
+schema is refused there whatever the workers say) and compares the block hash a worker computed
+from the raw items with the hash of its decoded block: the documents are nested in what the hash
+covers, so equal hashes mean every rebuilt message is the one the protocol's objects sign.
+tests/node/audit pins the equivalence with `check_block_signatures`.
 """
 
 import os
@@ -61,13 +63,19 @@ class SignatureFailure:
 class BlockSignatures:
     """The signatures of one block: how many were checked, which failed, in the protocol's order.
 
-    `readable` is False when the bytes are not a block at all; the replay then reports the decoding
-    error, which comes first.
+    `block_hash` is the hash the worker computed from the raw items: the replay compares it with
+    the hash of the block it decoded, which proves that every signed message the worker rebuilt is
+    the one the protocol's objects would sign. It is empty when the bytes are not a block at all;
+    the replay then reports the decoding error, which comes first.
     """
 
     checked: int
     failures: tuple[SignatureFailure, ...]
-    readable: bool = True
+    block_hash: bytes = b""
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.block_hash)
 
 
 def check_block(raw: bytes) -> BlockSignatures:
@@ -76,7 +84,7 @@ def check_block(raw: bytes) -> BlockSignatures:
         items = cbor2.loads(raw)
         return _check_items(items)
     except (cbor2.CBORError, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
-        return BlockSignatures(0, (), readable=False)
+        return BlockSignatures(0, ())
 
 
 def check_batch(raws: Sequence[bytes]) -> list[BlockSignatures]:
@@ -86,7 +94,7 @@ def check_batch(raws: Sequence[bytes]) -> list[BlockSignatures]:
 
 def _check_items(items: Any) -> BlockSignatures:
     if not isinstance(items, list) or len(items) != FIELD_COUNT:
-        return BlockSignatures(0, (), readable=False)
+        return BlockSignatures(0, ())
     currency = items[_CURRENCY]
     failures: list[SignatureFailure] = []
     block_hash = proof_hash(sha256(encode(items[:_NONCE])), items[_NONCE])
@@ -114,7 +122,7 @@ def _check_items(items: Any) -> BlockSignatures:
             valid = verify(key, message, signature) and valid
         if not valid:
             failures.append(SignatureFailure(TRANSACTION_SIGNATURE, position))
-    return BlockSignatures(checked, tuple(failures))
+    return BlockSignatures(checked, tuple(failures), block_hash)
 
 
 def _document_message(document: list[Any]) -> bytes:
@@ -155,9 +163,15 @@ class SignatureChecker:
         self.close()
 
 
-def default_workers() -> int:
-    """One worker per core this process may use."""
+def usable_cores() -> int:
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """One worker per core but one, which the replay itself keeps busy (none on a single core,
+    where a worker would only add the cost of passing blocks around)."""
+    return usable_cores() - 1

@@ -52,7 +52,7 @@ EXIT_VALID, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2
     "--workers",
     type=click.IntRange(min=0),
     default=None,
-    help="Signature-checking processes (0: check in this process) [default: one per core].",
+    help="Signature-checking processes (0: check in this process) [default: one per core but one].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(
