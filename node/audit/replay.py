@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from node.audit.signatures import (
@@ -174,6 +175,8 @@ def audit(
         report.source_error = str(exc)
     except OSError as exc:
         report.source_error = f"cannot read {source.label}: {exc}"
+    except BrokenProcessPool as exc:
+        report.source_error = f"a signature worker stopped unexpectedly (out of memory?): {exc}"
     replay.finish()
     report.elapsed = time.perf_counter() - started
     return report

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,25 @@ def test_a_node_whose_head_pointer_disagrees_with_its_blocks(tmp_path: Path, nod
     result = juned_audit("--datadir", str(datadir), "--json", "--workers", "0")
     assert result.exit_code == EXIT_INVALID
     assert report_of(result)["first_violation"]["code"] == "NODE_HEAD"
+
+
+def test_keep_going_lists_every_violation(tmp_path: Path, history: Chain) -> None:
+    """Block 29 writes a wrong UD (the state after it is unknown), block 30 has a forged signature."""
+    chain = fork(history)
+    bad = chain.block(dividend=7)
+    chain.write()
+    chain.write()
+    last = chain.blocks[30]
+    forged = replace(last, signature=chain.keys["bob"].sign(last.signing_message()))
+    path = write(tmp_path / "bad.chain", [*chain.blocks[:29], bad, forged])
+    result = juned_audit("--chain", str(path), "--keep-going", "--workers", "1")
+    assert result.exit_code == EXIT_INVALID
+    assert "INVALID: block 29 breaks rule BR_G58" in result.stdout
+    assert "2 violations" in result.stdout and "checkBlockSignature" in result.stdout
+    assert "From block 29 on the state is unknown" in result.stdout
+    report = report_of(juned_audit("--chain", str(path), "--keep-going", "--json", "--workers", "0"))
+    assert [(v["height"], v["code"]) for v in report["violations"]] == [
+        (29, "BR_G58"),
+        (30, "checkBlockSignature"),
+    ]
+    assert report["rules_stopped_at"] == 29 and report["blocks"]["read"] == 31
