@@ -21,7 +21,7 @@ from typing import Any
 import _common  # noqa: F401  (puts the repository on sys.path)
 import trio
 from _chain import BenchChain
-from bench_sync import ADDRESS, JUNED
+from bench_sync import start_server
 
 from node.chain import ChainManager
 from node.datadir import STORE_NAME, NodeConfig, write_config
@@ -44,18 +44,10 @@ def datadir(path: Path, genesis: Block) -> Path:
 
 
 def start_node(path: Path, bootstrap: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    arguments = [JUNED, "run", "--datadir", str(path), "-v"]
+    options = ["-v"]
     for address in bootstrap:
-        arguments += ["--bootstrap", address]
-    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=log.open("wb"))
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = ADDRESS.search(process.stdout.readline())
-        if match:
-            return process, match.group(1).decode()
-    process.kill()
-    raise RuntimeError("a node did not start")
+        options += ["--bootstrap", address]
+    return start_server(path, options, log)
 
 
 async def run_network(

@@ -61,9 +61,14 @@ def replay_in_memory(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def start_server(datadir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    datadir: Path, options: list[str] | None = None, log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A `juned run` process over `datadir`, and its address once it listens."""
     process = subprocess.Popen(
-        [JUNED, "run", "--datadir", str(datadir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [JUNED, "run", "--datadir", str(datadir), *(options or [])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if log is None else log.open("wb"),
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 60

@@ -47,6 +47,7 @@ class ChainManager:
     def __init__(self, store: LevelStore, *, genesis_hash: Hash | None = None) -> None:
         self.store = store
         self.genesis_hash = genesis_hash or store.genesis_hash()
+        self._valid_tips: set[bytes] = set()  # heads of candidate branches found valid
 
     @property
     def params(self) -> CurrencyParameters | None:
@@ -162,6 +163,24 @@ class ChainManager:
             fork_point = branch[0].number - 1
             self.store.replace_branch(head[0] - fork_point, validated, fork_window=params.fork_window_size)
             return AddResult(Outcome.SWITCHED, f"switched at block {fork_point} to head {best.number}")
+
+    def rival_head(self) -> Block | None:
+        """The head of a valid branch that ties with the chain or beats it, with a lower hash when
+        it ties: the branch a forger should let grow rather than compete with (see `node.forger`).
+        Branches are validated here once; invalid ones are forgotten as usual."""
+        params, head = self.params, self.store.head_pointer()
+        if params is None or head is None:
+            return None
+        for branch in self._branches(head[0], params):
+            tip = branch[-1]
+            if tip.number < head[0] or (tip.number == head[0] and tip.hash >= head[1]):
+                continue
+            if tip.hash not in self._valid_tips:
+                if self._validate_branch(branch) is None:
+                    continue
+                self._valid_tips.add(tip.hash)
+            return tip
+        return None
 
     def _branches(self, head_number: int, params: CurrencyParameters) -> list[list[Block]]:
         """Every chain of candidates that joins the main chain within the fork window."""

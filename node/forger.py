@@ -7,6 +7,12 @@ turn_spacing` seconds of real time before searching. This is courtesy, not conse
 valid block is valid): it keeps members from forging the same height at the same instant, which
 would leave equal branches that only the 3-block fork rule can settle. The nonce is searched in
 worker processes and abandoned as soon as the head changes.
+
+Should two members still forge the same height, the network splits into equal branches that the
+fork rule (3 blocks ahead) cannot settle while both grow at the same pace. So a forger whose head
+ties with a valid rival branch of lower head hash (or is beaten by one) yields: it does not forge
+for up to 3·avgGenTime after the rival's time, which lets the rival grow until every node switches
+to it. The yield is bounded so that a rival nobody extends cannot stall the chain.
 """
 
 import hashlib
@@ -23,12 +29,13 @@ from node.prover import ProofSearch
 from node.store import LevelStore
 from protocol.crypto import PublicKey
 from protocol.documents import Block
-from protocol.forge import ForgeError, build_block, required_difficulty
+from protocol.forge import ForgeError, build_block, prove, required_difficulty
 from protocol.keys import Keypair
 
 log = logging.getLogger("june.forger")
 
 TICK = 0.2
+QUICK_TRIES = 5000
 DEFAULT_TURN_SPACING = 1.0
 
 
@@ -74,6 +81,9 @@ class Forger:
         now = self.clock.now()
         if now < head.time + params.avg_gen_time or now < head.median_time:
             return None
+        rival = self.chain.rival_head()
+        if rival is not None and now < rival.time + 3 * params.avg_gen_time:
+            return None  # the rival branch is preferred: let it grow
         head_hash = self.store.block_hash(head.number)
         assert head_hash is not None
         return head_hash, turn_rank(head_hash, me, list(self.store.members())), float(params.avg_gen_time)
@@ -96,6 +106,11 @@ class Forger:
         await self.publish(signed)
 
     async def _search(self, block: Block, difficulty: int, head_hash: bytes) -> int | None:
+        # A low difficulty (a devnet, a small currency) is met in a few milliseconds here, sooner
+        # than a worker process starts; the workers take over when it is not.
+        nonce = prove(block, difficulty, should_stop=lambda: True, check_every=QUICK_TRIES)
+        if nonce is not None:
+            return nonce
         search = ProofSearch(block, difficulty, cpu_share=self.cpu_share)
         try:
             while True:

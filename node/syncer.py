@@ -169,6 +169,14 @@ class Syncer:
                     self.progress.served_by[str(peer)] += len(blocks)
                     arrived.notify_all()
 
+        async def downloaded(start: int) -> tuple[list[Block], Any]:
+            """The chunk starting at `start`, once a worker has it (call with `arrived` held)."""
+            while start not in done:
+                if state.failed is not None:
+                    raise SyncAborted(str(state.failed))
+                await arrived.wait()
+            return done.pop(start)
+
         applied = 0
         async with trio.open_nursery() as nursery:
             for peer in [followed, *helpers]:
@@ -176,25 +184,14 @@ class Syncer:
             last_report = last_discovery = time.monotonic()
             for chunk in chunks:
                 async with arrived:
-                    while chunk.start not in done:
-                        if state.failed is not None:
-                            nursery.cancel_scope.cancel()
-                            raise SyncAborted(str(state.failed))
-                        await arrived.wait()
-                    blocks, source = done.pop(chunk.start)
+                    blocks, source = await downloaded(chunk.start)
                 if not self._links(blocks, chunk.start):
                     if source == followed:
-                        nursery.cancel_scope.cancel()
                         raise SyncAborted(f"the followed peer's chain changed at block {chunk.start}")
                     async with arrived:  # a helper on another branch: ask the followed peer
                         queue.insert(0, _Chunk(chunk.start, chunk.count, followed_only=True))
                         arrived.notify_all()
-                        while chunk.start not in done:
-                            if state.failed is not None:
-                                nursery.cancel_scope.cancel()
-                                raise SyncAborted(str(state.failed))
-                            await arrived.wait()
-                        blocks, source = done.pop(chunk.start)
+                        blocks, source = await downloaded(chunk.start)
                 applied += await self._apply(blocks, source)
                 async with arrived:
                     state.next = chunk.start + chunk.count

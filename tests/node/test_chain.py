@@ -126,3 +126,20 @@ def test_blocks_arriving_out_of_order(tmp_path: Path) -> None:
         manager.add_block(block)
     assert manager.head() == (6, a.blocks[6].hash, a.blocks[6].state_digest)
     assert manager.store.fork_candidates() == []
+
+
+def test_a_tying_branch_with_a_lower_head_hash_is_the_rival_to_yield_to(tmp_path: Path) -> None:
+    a, b = twins(3)
+    grow(a, 1, "alice", 20)
+    grow(b, 1, "bob", 20)
+    low, high = sorted([a, b], key=lambda chain: chain.blocks[-1].hash)
+    mine = node(tmp_path / "high", high)
+    for block in high.blocks:
+        mine.add_block(block)
+    assert mine.rival_head() is None  # no rival known yet
+    assert mine.add_block(low.blocks[-1]).outcome is Outcome.CANDIDATE  # same height: no switch
+    assert mine.rival_head() == low.blocks[-1]
+    theirs = node(tmp_path / "low", low)
+    for block in [*low.blocks, high.blocks[-1]]:
+        theirs.add_block(block)
+    assert theirs.rival_head() is None  # the lower head hash keeps forging

@@ -7,6 +7,8 @@ import shutil
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,21 @@ def full_datadir(tmp_path_factory: pytest.TempPathFactory, long_chain: list[Bloc
     return datadir(tmp_path_factory.mktemp("full") / "node", long_chain)
 
 
+@asynccontextmanager
+async def running(nodes: list[Node]) -> AsyncIterator[trio.Nursery]:
+    """Start `nodes`; on leaving, stop and close every one of them (even after a failure)."""
+    try:
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                await nursery.start(node.run)
+            yield nursery
+            for node in nodes:
+                node.stop()
+    finally:
+        for node in nodes:
+            node.close()
+
+
 def copy_of(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     return target
@@ -51,22 +68,14 @@ async def test_newcomer_downloads_from_several_peers(
     newcomer = Node(datadir(tmp_path / "newcomer", long_chain[:1]))
     newcomer.syncer.chunk = 50
     nodes = [*peers, newcomer]
-    try:
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await nursery.start(node.run)
-            for peer in peers:
-                await newcomer.connect(peer.address)
-            await wait_until(lambda: len(newcomer.peers()) == 3, 30, "the newcomer sees three peers")
-            await wait_until(lambda: newcomer.head() == peers[0].head(), 120, "the newcomer is in sync")
-            served = newcomer.syncer.progress.served_by
-            assert len(served) >= 2, f"blocks came from one peer only: {served}"
-            assert sum(served.values()) >= len(long_chain) - 1
-            for node in nodes:
-                node.stop()
-    finally:
-        for node in nodes:
-            node.close()
+    async with running(nodes):
+        for peer in peers:
+            await newcomer.connect(peer.address)
+        await wait_until(lambda: len(newcomer.peers()) == 3, 30, "the newcomer sees three peers")
+        await wait_until(lambda: newcomer.head() == peers[0].head(), 120, "the newcomer is in sync")
+        served = newcomer.syncer.progress.served_by
+        assert len(served) >= 2, f"blocks came from one peer only: {served}"
+        assert sum(served.values()) >= len(long_chain) - 1
 
 
 async def read_until(stream: trio.abc.ReceiveStream, text: bytes, timeout: float) -> bytes:
@@ -175,28 +184,20 @@ async def test_partition_forks_and_healing_settles_on_the_longer_branch(tmp_path
     majority = forging_nodes(tmp_path, names[:3], [majority_clock] * 3, genesis)
     minority = forging_nodes(tmp_path, names[3:], [minority_clock] * 2, genesis)
     nodes = majority + minority
-    try:
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await nursery.start(node.run)
-            for node in majority[1:]:
-                await node.connect(majority[0].address)
-            await minority[1].connect(minority[0].address)
-            cut(majority, minority)
-            await forge_rounds(majority, majority_clock, 7)
-            await forge_rounds(minority, minority_clock, 2)
-            fork_heads = {majority[0].head(), minority[0].head()}
-            assert len(fork_heads) == 2  # two branches
-            minority_clock.offset = majority_clock.offset  # same time again on both sides
-            await heal(nodes)
-            await wait_until(lambda: agreed(nodes, 7), 90, "the five nodes agree after healing")
-            assert nodes[-1].head() == majority[0].head()  # the longer branch won
-            await forge_rounds(nodes, majority_clock, 1)  # and everyone forges on it
-            for node in nodes:
-                node.stop()
-    finally:
-        for node in nodes:
-            node.close()
+    async with running(nodes):
+        for node in majority[1:]:
+            await node.connect(majority[0].address)
+        await minority[1].connect(minority[0].address)
+        cut(majority, minority)
+        await forge_rounds(majority, majority_clock, 7)
+        await forge_rounds(minority, minority_clock, 2)
+        fork_heads = {majority[0].head(), minority[0].head()}
+        assert len(fork_heads) == 2  # two branches
+        minority_clock.offset = majority_clock.offset  # same time again on both sides
+        await heal(nodes)
+        await wait_until(lambda: agreed(nodes, 7), 90, "the five nodes agree after healing")
+        assert nodes[-1].head() == majority[0].head()  # the longer branch won
+        await forge_rounds(nodes, majority_clock, 1)  # and everyone forges on it
 
 
 async def test_six_nodes_relaying_by_gossip_agree(tmp_path: Path) -> None:
@@ -205,23 +206,15 @@ async def test_six_nodes_relaying_by_gossip_agree(tmp_path: Path) -> None:
     forgers = forging_nodes(tmp_path, list(DEV_NAMES[:3]), [clock] * 3, genesis)
     relays = [Node(datadir(tmp_path / f"relay{i}", [genesis]), clock=clock) for i in range(3)]
     nodes = forgers + relays
-    try:
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await nursery.start(node.run)
-            for index, node in enumerate(nodes[1:], start=1):  # a line: gossip must relay
-                await node.connect(nodes[index - 1].address)
-            await forge_rounds(nodes, clock, 4)
-            digests = {n.store.state_digest() for n in nodes}
-            assert len(digests) == 1
-            await wait_until(
-                lambda: all(len(n.peer_book.entries) >= 2 for n in nodes), 30, "peers learnt from each other"
-            )
-            for node in nodes:
-                node.stop()
-    finally:
-        for node in nodes:
-            node.close()
+    async with running(nodes):
+        for index, node in enumerate(nodes[1:], start=1):  # a line: gossip must relay
+            await node.connect(nodes[index - 1].address)
+        await forge_rounds(nodes, clock, 4)
+        digests = {n.store.state_digest() for n in nodes}
+        assert len(digests) == 1
+        await wait_until(
+            lambda: all(len(n.peer_book.entries) >= 2 for n in nodes), 30, "peers learnt from each other"
+        )
 
 
 async def test_a_newcomer_joins_through_documents_gossiped_from_a_relay(tmp_path: Path) -> None:
@@ -243,44 +236,34 @@ async def test_a_newcomer_joins_through_documents_gossiped_from_a_relay(tmp_path
             for name in DEV_NAMES[:3]
         ),
     ]
-    try:
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                await nursery.start(node.run)
-            for node in forgers:
-                await relay.connect(node.address)
-            await wait_until(
-                lambda: all(
-                    relay.host.get_id() in n.gossip.pubsub.peer_topics.get(n.gossip.documents_topic, set())
-                    for n in forgers
-                ),
-                20,
-                "the relay is subscribed",
-            )
-            await forge_rounds(nodes, clock, 7)  # the median time passes the founders' sigPeriod
-            for document in documents:
-                await relay.submit(document)
-            await wait_until(
-                lambda: all(len(n.mempool) == 5 for n in forgers), 20, "the documents are gossiped"
-            )
-            params = genesis.parameters
-            assert params is not None
+    async with running(nodes):
+        for node in forgers:
+            await relay.connect(node.address)
+        await wait_until(
+            lambda: all(
+                relay.host.get_id() in n.gossip.pubsub.peer_topics.get(n.gossip.documents_topic, set())
+                for n in forgers
+            ),
+            20,
+            "the relay is subscribed",
+        )
+        await forge_rounds(nodes, clock, 7)  # the median time passes the founders' sigPeriod
+        for document in documents:
+            await relay.submit(document)
+        await wait_until(lambda: all(len(n.mempool) == 5 for n in forgers), 20, "the documents are gossiped")
+        params = genesis.parameters
+        assert params is not None
 
-            def frank_is_member() -> bool:
-                records = [n.store.identity(frank.public_key) for n in nodes]
-                return all(r is not None and r.member for r in records)
+        def frank_is_member() -> bool:
+            records = [n.store.identity(frank.public_key) for n in nodes]
+            return all(r is not None and r.member for r in records)
 
-            with trio.fail_after(60):
-                while not frank_is_member():
-                    clock.jump(params.avg_gen_time)
-                    await trio.sleep(0.5)
-            await wait_until(lambda: agreed(nodes, 1), 30, "every node agrees")
-            assert all(len(n.mempool) == 0 for n in nodes)  # written, so dropped from every pool
-            for node in nodes:
-                node.stop()
-    finally:
-        for node in nodes:
-            node.close()
+        with trio.fail_after(60):
+            while not frank_is_member():
+                clock.jump(params.avg_gen_time)
+                await trio.sleep(0.5)
+        await wait_until(lambda: agreed(nodes, 1), 30, "every node agrees")
+        assert all(len(n.mempool) == 0 for n in nodes)  # written, so dropped from every pool
 
 
 def free_port() -> int:
