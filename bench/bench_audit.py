@@ -155,7 +155,7 @@ def main() -> None:
     print(
         f"audit of {report.blocks_read:,} blocks ({report.members:,} members, "
         f"{report.totals.transactions:,} transactions, {report.signatures:,} signatures) "
-        f"in {report.elapsed:.1f} s with {workers} workers: "
+        f"in {report.elapsed:.1f} s with {workers} worker{'s' if workers != 1 else ''}: "
         f"{report.blocks_read / report.elapsed:,.0f} blocks/s, {rate:,.0f} signatures/s"
     )
     print(f"   = {rate / everything:.0%} of the raw verification rate of all cores (target ≥ 70 %)")
