@@ -42,6 +42,10 @@ _SIGNATURE = 27
 _DOCUMENT_ISSUER = 3
 _TX_ISSUERS = 5
 
+#: What bytes that are not a block can raise while a worker rebuilds their messages (cbor2's
+#: decoding errors are `ValueError`s).
+_NOT_A_BLOCK = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
+
 BLOCK_SIGNATURE = "checkBlockSignature"
 IDENTITY_SIGNATURE = "checkIdentitiesSignature"
 MEMBERSHIP_SIGNATURE = "checkMembershipsSignature"
@@ -83,7 +87,7 @@ def check_block(raw: bytes) -> BlockSignatures:
     try:
         items = cbor2.loads(raw)
         return _check_items(items)
-    except (cbor2.CBORError, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
+    except _NOT_A_BLOCK:
         return BlockSignatures(0, ())
 
 
