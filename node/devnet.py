@@ -65,7 +65,7 @@ class DevnetView:
         heads = f"{self.heights[0]}" if self.agreed else "/".join(map(str, self.heights)) + " (syncing)"
         return (
             f"dev clock {date} UTC | block {heads} | members {self.members} | "
-            f"UD {ud} | mass {self.mass * 10**self.unit_base / 100:.2f}"
+            f"UD {ud} | mass {self.mass / 100:.2f}"
         )
 
 

@@ -18,6 +18,9 @@ import multiaddr
 import trio
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
+from node.api.app import build_app
+from node.api.context import ApiContext
+from node.api.serve import serve_api
 from node.chain import AddResult, ChainManager, Outcome
 from node.clock import Clock
 from node.datadir import open_store
@@ -66,6 +69,7 @@ class Node:
         clock: Clock | None = None,
         cpu_share: float = 0.5,
         turn_spacing: float = DEFAULT_TURN_SPACING,
+        api: str | None = None,
     ) -> None:
         self.datadir = datadir
         self.clock = clock or Clock()
@@ -105,6 +109,8 @@ class Node:
                 turn_spacing=turn_spacing,
             )
         )
+        self.api_bind = self.config.api if api is None else api
+        self.api_url = ""  # once running, if the API is served
         self._future: dict[bytes, tuple[Block, Any]] = {}
         self._sync_now = trio.Event()
         self._stopped = trio.Event()
@@ -130,6 +136,10 @@ class Node:
                 nursery.start_soon(self._receive_documents)
                 if self.forger is not None:
                     nursery.start_soon(self.forger.run)
+                if self.api_bind:
+                    urls = await nursery.start(serve_api, build_app(self.api_context()), self.api_bind)
+                    self.api_url = urls[0]
+                    log.info("client API on %s", self.api_url)
                 log.info("node %s listening on %s", self.host.get_id(), self.address)
                 task_status.started()
                 await self._stopped.wait()
@@ -138,6 +148,16 @@ class Node:
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def api_context(self) -> ApiContext:
+        return ApiContext(
+            store=self.store,
+            chain=self.chain,
+            mempool=self.mempool,
+            submit=self.submit,
+            peers=lambda: len(self.peers()),
+            address=lambda: self.address,
+        )
 
     def close(self) -> None:
         self.store.close()

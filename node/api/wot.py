@@ -1,0 +1,151 @@
+"""Reads about the web of trust: identities by uid or key, and what an identity needs to be (or
+stay) a member: certifications received and issued with their expiry, membership expiry, the
+distance verdict, and what is missing, in plain words."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+
+from node.api.chain import context
+from node.api.context import ApiContext
+from node.api.convert import key_text, looks_like_key, parse_key
+from node.api.errors import ApiError
+from protocol.crypto import PublicKey, hash_hex
+from protocol.documents import Certification, Identity, Membership
+from protocol.rules.context import RuleContext
+from protocol.rules.memberships import make_distance_evaluator
+
+router = APIRouter(tags=["web of trust"])
+Who = Annotated[str, Path(description="A uid, or a public key (base58, optionally with :checksum)")]
+
+
+def _find(api: ApiContext, who: str) -> tuple[PublicKey, str, bool]:
+    """(key, uid, written) of an identity written in the chain or pending in the mempool."""
+    key = parse_key(who) if looks_like_key(who) else api.store.key_of_uid(who)
+    if key is not None:
+        record = api.store.identity(key)
+        if record is not None:
+            return key, record.uid, True
+    for document in api.mempool.documents():
+        if isinstance(document, Identity) and (document.issuer == key if key else document.uid == who):
+            return document.issuer, document.uid, False
+    raise ApiError(404, f"no identity {who!r}, written or pending")
+
+
+def _status(api: ApiContext, key: PublicKey, written: bool) -> str:
+    record = api.store.identity(key)
+    if not written or record is None:
+        return "pending"
+    if record.revoked_on is not None:
+        return "revoked"
+    if record.member:
+        return "member"
+    return "excluded" if record.was_member else "not a member"
+
+
+@router.get("/identities/{who}", summary="An identity by uid or public key")
+async def identity(request: Request, who: Who) -> dict[str, Any]:
+    api = context(request)
+    key, uid, written = _find(api, who)
+    record = api.store.identity(key)
+    membership = api.store.membership(key)
+    return {
+        "uid": uid,
+        "pubkey": key_text(key),
+        "status": _status(api, key, written),
+        "written_on": None if record is None else record.written_on,
+        "identity_hash": None if record is None else hash_hex(record.hash),
+        "revoked_on": None if record is None else record.revoked_on,
+        "membership": None
+        if membership is None
+        else {
+            "expires_on": membership.expires_on,
+            "revokes_on": membership.revokes_on,
+            "leaving": membership.leaving,
+            "expired": membership.expired,
+        },
+    }
+
+
+@router.get("/wot/{who}/requirements", summary="What an identity has and lacks to be a member")
+async def requirements(request: Request, who: Who) -> dict[str, Any]:
+    api = context(request)
+    key, uid, written = _find(api, who)
+    chain, head = api.store.chain(), api.store.head()
+    if chain is None or head is None:
+        raise ApiError(503, "this node has no chain yet")
+    params = chain.parameters
+    received = []
+    for issuer in api.store.certifiers_of(key):
+        cert = api.store.certification(issuer, key)
+        issuer_record = api.store.identity(issuer)
+        if cert is not None:
+            received.append(
+                {
+                    "issuer": key_text(issuer),
+                    "uid": None if issuer_record is None else issuer_record.uid,
+                    "written_on": cert.written_on,
+                    "expires_on": cert.expires_on,
+                }
+            )
+    issued = []
+    for receiver in api.store.certified_by(key):
+        cert = api.store.certification(key, receiver)
+        receiver_record = api.store.identity(receiver)
+        if cert is not None:
+            issued.append(
+                {
+                    "receiver": key_text(receiver),
+                    "uid": None if receiver_record is None else receiver_record.uid,
+                    "expires_on": cert.expires_on,
+                }
+            )
+    pending_certs = [d for d in api.mempool.documents() if isinstance(d, Certification) and d.receiver == key]
+    pending_membership = any(isinstance(d, Membership) and d.issuer == key for d in api.mempool.documents())
+    ctx = RuleContext.for_pending(api.store)
+    result = make_distance_evaluator(api.store, ctx, pending_certs).evaluate(key, x_percent=params.x_percent)
+    membership = api.store.membership(key)
+    missing = []
+    certifiers = {c["issuer"] for c in received} | {key_text(c.issuer) for c in pending_certs}
+    if len(certifiers) < params.sig_qty:
+        missing.append(
+            f"{params.sig_qty - len(certifiers)} more certification(s): {len(certifiers)} of {params.sig_qty}"
+        )
+    if result.outdistanced:
+        missing.append(
+            f"distance: reached by {result.reached_sentries} of {result.sentries} sentries within "
+            f"{params.step_max} steps, {params.x_percent:.0%} are needed"
+        )
+    status = _status(api, key, written)
+    if status != "member" and membership is None and not pending_membership:
+        missing.append("a membership request (june wot join)")
+    if not written and not any(isinstance(d, Identity) and d.issuer == key for d in api.mempool.documents()):
+        missing.append("a published identity")
+    return {
+        "uid": uid,
+        "pubkey": key_text(key),
+        "status": status,
+        "certifications": {
+            "received": received,
+            "pending": [key_text(c.issuer) for c in pending_certs],
+            "issued": issued,
+            "needed": params.sig_qty,
+            "stock": params.sig_stock,
+        },
+        "membership": None
+        if membership is None
+        else {
+            "expires_on": membership.expires_on,
+            "revokes_on": membership.revokes_on,
+            "leaving": membership.leaving,
+        },
+        "membership_pending": pending_membership,
+        "distance": {
+            "sentries": result.sentries,
+            "reached": result.reached_sentries,
+            "outdistanced": result.outdistanced,
+            "x_percent": params.x_percent,
+        },
+        "missing": missing,
+        "median_time": head.median_time,
+    }
