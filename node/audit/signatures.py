@@ -42,9 +42,9 @@ _SIGNATURE = 27
 _DOCUMENT_ISSUER = 3
 _TX_ISSUERS = 5
 
-#: What bytes that are not a block can raise while a worker rebuilds their messages (cbor2's
-#: decoding errors are `ValueError`s).
-_NOT_A_BLOCK = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
+#: What bytes that are not a block can raise while a worker rebuilds their messages (cbor2 caps
+#: nesting depth with a `CBORDecodeError`).
+_NOT_A_BLOCK = (cbor2.CBORError, ValueError, TypeError, AttributeError, LookupError, ArithmeticError)
 
 BLOCK_SIGNATURE = "checkBlockSignature"
 IDENTITY_SIGNATURE = "checkIdentitiesSignature"

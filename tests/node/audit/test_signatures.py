@@ -83,7 +83,8 @@ def test_a_bad_signature_gets_the_protocols_code_and_position(history: Chain) ->
 
 def test_bytes_that_are_no_block_are_unreadable_not_a_crash() -> None:
     shaped = cbor2.dumps([0] * 26 + ["not a nonce", b""])
-    for raw in (b"", b"\xff", b"\x83\x01\x02\x03", b"\x98\x1c" + b"\x00" * 28, shaped):
+    deep = b"\x98\x1c" + b"\x00" * 18 + b"\x81" * 5000 + b"\x00" * 10
+    for raw in (b"", b"\xff", b"\x83\x01\x02\x03", b"\x98\x1c" + b"\x00" * 28, shaped, deep):
         assert not check_block(raw).readable
 
 
