@@ -79,6 +79,7 @@ class Devnet:
         clock: Clock | None = None,
         cpu_share: float = 0.25,
         turn_spacing: float = 0.5,
+        api_port: int = 0,
     ) -> None:
         if not 1 <= nodes <= 20:
             raise DevnetError("a devnet has 1 to 20 nodes")

@@ -23,6 +23,7 @@ from protocol.rules.context import RuleContext
 from protocol.rules.pending import check_pending
 from protocol.rules.transactions import apply_transaction
 from protocol.state.overlay import Overlay
+from protocol.state.view import StateView
 
 PENDING_PREFIX = b"P"
 
@@ -109,6 +110,13 @@ class Mempool:
         self._documents[document_hash] = document
         self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=True)
         return AdmissionResult(Admission.ACCEPTED)
+
+    def spending_view(self) -> StateView:
+        """The head as the pool's transactions leave it: what a key can spend next."""
+        pointer = self.store.head_pointer()
+        if self._spending is None or pointer is None or self._spending.number != pointer[0] + 1:
+            self.revalidate()
+        return self.store if self._spending is None else self._spending
 
     def _fresh_overlay(self) -> Overlay | None:
         pointer = self.store.head_pointer()

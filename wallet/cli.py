@@ -1,25 +1,79 @@
 """Entry point of `june`: global options, command groups, and the one place errors become exit codes."""
 
 import sys
+from pathlib import Path
 
 import click
 
 from protocol.errors import ProtocolError
+from wallet.client import DEFAULT_NODE
 from wallet.commands.keys import keys
+from wallet.commands.money import balance, history, money, send
+from wallet.commands.wot import lookup, wot
 from wallet.context import WalletContext
 from wallet.errors import WalletError
+from wallet.options import json_option
+from wallet.render import emit
 
 
 @click.group()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+@click.option(
+    "--node",
+    "nodes",
+    multiple=True,
+    envvar="JUNE_NODE",
+    help=f"Node API URL, repeatable: asked in order, the next when one fails [env JUNE_NODE; "
+    f"default {DEFAULT_NODE}].",
+)
+@click.option(
+    "--scrypt",
+    "use_scrypt",
+    is_flag=True,
+    help="Sign with scrypt credentials (asked) instead of the key file.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file [default: ~/.config/june/key.json].",
+)
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
 @click.version_option(package_name="june", prog_name="june")
 @click.pass_context
-def june(ctx: click.Context, as_json: bool) -> None:
+def june(
+    ctx: click.Context,
+    as_json: bool,
+    nodes: tuple[str, ...],
+    use_scrypt: bool,
+    key_file: Path | None,
+    assume_yes: bool,
+) -> None:
     """June wallet: your keys stay on this machine; documents are signed here and sent to a node."""
-    ctx.ensure_object(WalletContext).json = as_json
+    wallet = ctx.ensure_object(WalletContext)
+    wallet.json = as_json
+    wallet.nodes = [url for entry in nodes for url in entry.split()] or [DEFAULT_NODE]
+    wallet.use_scrypt = use_scrypt
+    wallet.key_file = key_file
+    wallet.assume_yes = assume_yes
 
 
-june.add_command(keys)
+@click.command("node")
+@json_option
+@click.pass_obj
+def node_command(ctx: WalletContext) -> None:
+    """The configured nodes: their head, and whether they agree."""
+    client = ctx.client()
+    heads = client.check_agreement()
+    rows = [{"node": url, "head": head} for url, head in heads]
+    human = "\n".join(
+        f"{url}: " + ("does not answer" if head is None else f"block #{head['number']} {head['hash'][:16]}…")
+        for url, head in heads
+    )
+    emit(ctx, {"nodes": rows, "agree": len({(h["number"], h["hash"]) for _, h in heads if h}) <= 1}, human)
+
+
+for _command in (keys, balance, send, history, money, wot, lookup, node_command):
+    june.add_command(_command)
 
 
 def main() -> None:

@@ -20,14 +20,19 @@ Key = Annotated[str, Path(description="A public key (base58, optionally with :ch
 MAX_SCAN = 200_000
 
 
-@router.get("/sources/{key}", summary="What a key can spend alone (UDs and outputs locked by SIG(key))")
+@router.get(
+    "/sources/{key}",
+    summary="What a key can spend alone now: UDs and outputs locked by SIG(key), on the head as the "
+    "pending transactions leave it (spent ones out, pending outputs in)",
+)
 async def sources(request: Request, key: Key) -> dict[str, Any]:
     api = context(request)
     public_key = parse_key(key)
     condition = sig_condition(public_key)
+    view = api.mempool.spending_view()
     listed = []
-    for source_id in api.store.sources_of(condition):
-        record = api.store.source(source_id)
+    for source_id in view.sources_of(condition):
+        record = view.source(source_id)
         if record is not None:
             listed.append(source_json(source_id, record.amount, record.base, record.conditions))
     listed.sort(key=lambda s: (-s["cents"], s.get("block", 0)))

@@ -49,12 +49,14 @@ async def identity(request: Request, who: Who) -> dict[str, Any]:
     key, uid, written = _find(api, who)
     record = api.store.identity(key)
     membership = api.store.membership(key)
+    pending = next((d for d in api.mempool.documents() if isinstance(d, Identity) and d.issuer == key), None)
+    identity_hash = record.hash if record is not None else pending.hash if pending is not None else None
     return {
         "uid": uid,
         "pubkey": key_text(key),
         "status": _status(api, key, written),
         "written_on": None if record is None else record.written_on,
-        "identity_hash": None if record is None else hash_hex(record.hash),
+        "identity_hash": None if identity_hash is None else hash_hex(identity_hash),
         "revoked_on": None if record is None else record.revoked_on,
         "membership": None
         if membership is None

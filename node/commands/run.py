@@ -61,6 +61,7 @@ def forger_key(key_file: Path | None, dev_member: str | None) -> Keypair | None:
     "--dev-member", type=click.Choice(DEV_NAMES), help="Forge as this dev founder (dev currencies only)."
 )
 @click.option("--cpu-share", type=click.FloatRange(0.01, 1.0), default=0.5, show_default=True)
+@click.option("--api", help="Client API address host:port, empty to serve none [default: from juned.toml].")
 @click.option("-v", "--verbose", count=True, help="-v: progress and peers, -vv: everything.")
 def run(
     datadir: Path,
@@ -69,6 +70,7 @@ def run(
     key_file: Path | None,
     dev_member: str | None,
     cpu_share: float,
+    api: str | None,
     verbose: int,
 ) -> None:
     """Run a node: sync with peers, relay, forge if it holds a member's key; Ctrl-C stops it."""
@@ -82,7 +84,12 @@ def run(
     keypair = forger_key(key_file, dev_member)
     try:
         node = Node(
-            datadir, listen=listen, bootstrap=list(bootstrap) or None, forger=keypair, cpu_share=cpu_share
+            datadir,
+            listen=listen,
+            bootstrap=list(bootstrap) or None,
+            forger=keypair,
+            cpu_share=cpu_share,
+            api=api,
         )
     except NodeError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -91,6 +98,8 @@ def run(
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)
             console.print(f"node listening on {node.address}")
+            if node.api_url:
+                console.print(f"client API on {node.api_url}")
             await until_signal(node.stop)
 
     try:
@@ -112,6 +121,13 @@ def run(
 @click.option(
     "--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Dev clock speed."
 )
+@click.option(
+    "--api-port",
+    type=click.IntRange(0, 65535),
+    default=8088,
+    show_default=True,
+    help="Client API port of the first node (the next ones follow); 0: any free port.",
+)
 @click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True)
 @click.option("--stop-after", type=click.FloatRange(min=1), help="Stop after this many seconds.")
 @click.option("-v", "--verbose", count=True)
@@ -120,6 +136,7 @@ def devnet(
     members: int,
     root: Path | None,
     speed: float,
+    api_port: int,
     status_every: float,
     stop_after: float | None,
     verbose: int,
@@ -128,7 +145,13 @@ def devnet(
     configure_logging(verbose)
     with tempfile.TemporaryDirectory(prefix="june-devnet-") as scratch:
         try:
-            network = Devnet(root or Path(scratch), nodes=nodes, members=members, clock=Clock(speed=speed))
+            network = Devnet(
+                root or Path(scratch),
+                nodes=nodes,
+                members=members,
+                clock=Clock(speed=speed),
+                api_port=api_port,
+            )
         except (NodeError, DevnetError) as exc:
             raise click.ClickException(str(exc)) from exc
         try:
@@ -147,10 +170,13 @@ async def _serve_devnet(network: Devnet, status_every: float, stop_after: float 
             )
             for name, node in zip(network.names, network.nodes, strict=True):
                 role = "forges" if node.forger is not None else "relays"
-                console.print(f"  {name:8} {role}  {node.address}")
+                console.print(f"  {name:8} {role}  API {node.api_url}  p2p {node.address}")
+            first = network.nodes[0].api_url
             console.print(
                 "Dev keys are public: secret identifier = password = the member's name (e.g. alice).\n"
-                "Wallet: june keys show --scrypt  (then type alice twice)\n"
+                f"Wallet: export JUNE_NODE={first}\n"
+                "        printf 'alice\\nalice\\n' | june --scrypt balance\n"
+                "        june money; june wot status bob\n"
                 "Type +1d, +2w, +3m or +1y and Enter to move the clock ahead; status; quit (or Ctrl-C)."
             )
             extras.start_soon(show_status, network, status_every, console.print)

@@ -50,7 +50,7 @@ class Running:
 
 async def start(*args: str) -> Running:
     process = await trio.lowlevel.open_process(
-        [JUNED, "devnet", "--status-every", "1", *args],
+        [JUNED, "devnet", "--status-every", "1", "--api-port", "0", *args],
         stdin=-1,
         stdout=-1,
         stderr=-2,  # stderr into stdout

@@ -1,0 +1,108 @@
+"""Talking to nodes: the client API over HTTP, with failover between the configured nodes.
+
+Nodes are asked in order; one that does not answer (refused, timed out, a 5xx) is skipped with a
+note, and the next is asked. A 4xx is the node's verdict on the request itself: it is not retried
+elsewhere but shown in plain words. With several nodes, `check_agreement` tells when they are not
+on the same head (a node behind, or a fork).
+"""
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from wallet.errors import WalletError
+
+DEFAULT_NODE = "http://127.0.0.1:8088"
+TIMEOUT = 10.0
+
+
+class NodeUnavailable(WalletError):
+    """No configured node answered."""
+
+
+class Refused(WalletError):
+    """A node refused the request; `rule` names the broken rule when a document was refused."""
+
+    def __init__(self, status: int, reason: str, rule: str | None = None) -> None:
+        super().__init__(f"{reason} (rule {rule})" if rule else reason)
+        self.status = status
+        self.reason = reason
+        self.rule = rule
+
+
+@dataclass
+class NodeClient:
+    urls: list[str]
+    timeout: float = TIMEOUT
+    verbose: bool = True
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._request("GET", path, params=params or None)
+
+    def get_bytes(self, path: str) -> bytes:
+        response = self._send("GET", path)
+        return response.content
+
+    def submit(self, document: bytes) -> Any:
+        """Send a signed document; returns the node's answer, raises `Refused` with the rule."""
+        return self._request(
+            "POST", "/documents", content=document, headers={"content-type": "application/cbor"}
+        )
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise NodeUnavailable(f"{response.url} answered something that is not JSON") from exc
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        failures = []
+        for url in self.urls:
+            try:
+                response = httpx.request(method, url.rstrip("/") + path, timeout=self.timeout, **kwargs)
+            except httpx.HTTPError as exc:
+                failures.append(f"{url}: {exc or type(exc).__name__}")
+                self._note(f"node {url} does not answer ({exc or type(exc).__name__}); trying the next one")
+                continue
+            if response.status_code >= 500:
+                failures.append(f"{url}: {self._reason(response)}")
+                self._note(f"node {url} failed ({self._reason(response)}); trying the next one")
+                continue
+            if response.status_code >= 400:
+                body = self._body(response)
+                raise Refused(response.status_code, str(body.get("error", response.text)), body.get("rule"))
+            return response
+        raise NodeUnavailable("no node answered: " + "; ".join(failures))
+
+    def check_agreement(self) -> list[tuple[str, Any]]:
+        """Each node's head (or None if it does not answer); warns when they differ."""
+        heads: list[tuple[str, Any]] = []
+        for url in self.urls:
+            try:
+                summary = httpx.get(url.rstrip("/") + "/node", timeout=self.timeout).json()
+                heads.append((url, summary.get("head")))
+            except (httpx.HTTPError, ValueError):
+                heads.append((url, None))
+        answered = {(h["number"], h["hash"]) for _, h in heads if h}
+        if len(answered) > 1:
+            described = ", ".join(f"{u} at #{h['number']}" for u, h in heads if h)
+            self._note(f"warning: the nodes are not on the same head: {described}")
+        return heads
+
+    def _note(self, text: str) -> None:
+        if self.verbose:
+            print(text, file=sys.stderr)
+
+    @staticmethod
+    def _body(response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    def _reason(self, response: httpx.Response) -> str:
+        return str(self._body(response).get("error", f"HTTP {response.status_code}"))
