@@ -78,3 +78,30 @@ def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "passphrase is empty" in result.stderr
     assert not (tmp_path / "k.json").exists()
+
+
+def test_pubsec_export_then_import_keeps_the_key(tmp_path: Path) -> None:
+    pubsec = tmp_path / "alice.pubsec"
+    exported = run("june", "--scrypt", "keys", "export", str(pubsec), "--json", stdin="alice\nalice\n")
+    assert exported.returncode == 0, exported.stderr
+    assert stat.S_IMODE(os.stat(pubsec).st_mode) == 0o600
+    assert pubsec.read_text().startswith("Type: PubSec\nVersion: 1\npub: ")
+    again = run("june", "--scrypt", "keys", "export", str(pubsec), stdin="alice\nalice\n")
+    assert again.returncode == 2 and "never overwrites" in again.stderr
+    keyfile = tmp_path / "key.json"
+    imported = run(
+        "june", "keys", "import", str(pubsec), "--file", str(keyfile), "--json", stdin="pass\npass\n"
+    )
+    assert imported.returncode == 0, imported.stderr
+    shown = run("june", "keys", "show", "--file", str(keyfile), "--json", stdin="pass\n")
+    assert json.loads(shown.stdout)["pubkey"] == json.loads(exported.stdout)["pubkey"]
+
+
+def test_import_refuses_a_pubsec_whose_keys_do_not_match(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pubsec"
+    bad.write_text(
+        "Type: PubSec\nVersion: 1\npub: 11111111111111111111111111111111111111111111\nsec: " + "2" * 88 + "\n"
+    )
+    result = run("june", "keys", "import", str(bad), "--file", str(tmp_path / "k.json"), stdin="p\np\n")
+    assert result.returncode == 2
+    assert not (tmp_path / "k.json").exists()

@@ -1,7 +1,9 @@
-"""`june keys`: show a public key from credentials or a key file; generate an encrypted key file."""
+"""`june keys`: show a public key; generate an encrypted key file; export and import PubSec files."""
 
+import os
 from pathlib import Path
 
+import base58
 import click
 import nacl.utils
 
@@ -62,4 +64,73 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
         ctx,
         {"pubkey": pubkey_to_base58(key), "checksum": checksum(key), "file": str(path)},
         f"New key {pubkey_display(key)} written to {path}\nKeep a copy of this file and of its passphrase.",
+    )
+
+
+def pubsec_text(keypair: Keypair) -> str:
+    """The PubSec format of Ğ1 clients (Cesium, Silkaj): the public key and the 64-byte secret key."""
+    secret = keypair.seed + keypair.public_key
+    return (
+        f"Type: PubSec\nVersion: 1\npub: {pubkey_to_base58(keypair.public_key)}\n"
+        f"sec: {base58.b58encode(secret).decode()}\n"
+    )
+
+
+def parse_pubsec(text: str) -> Keypair:
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
+    if fields.get("type") != "PubSec" or "sec" not in fields:
+        raise InputError("not a PubSec file (expected lines Type: PubSec, pub: …, sec: …)")
+    try:
+        secret = base58.b58decode(fields["sec"])
+    except ValueError as exc:
+        raise InputError(f"the sec line is not Base58: {exc}") from exc
+    if len(secret) != 64:
+        raise InputError(f"the secret key has {len(secret)} bytes, a PubSec secret has 64")
+    keypair = Keypair(secret[:32])
+    if keypair.public_key != secret[32:] or (
+        "pub" in fields and fields["pub"] != pubkey_to_base58(keypair.public_key)
+    ):
+        raise InputError("the file's public key does not match its secret key")
+    return keypair
+
+
+@keys.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def export_keys(ctx: WalletContext, path: Path) -> None:
+    """Write your account (the global --scrypt or --key-file) as an UNENCRYPTED PubSec file, for
+    another Ğ1 client; mode 0600, never overwritten."""
+    keypair = ctx.keypair()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise InputError(f"{path} already exists; June never overwrites it") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(pubsec_text(keypair))
+    emit(
+        ctx,
+        {"pubkey": pubkey_to_base58(keypair.public_key), "file": str(path)},
+        f"{pubkey_display(keypair.public_key)} written to {path}: anyone who reads it can spend your money.",
+    )
+
+
+@keys.command("import")
+@click.argument("pubsec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@json_option
+@click.pass_obj
+def import_keys(ctx: WalletContext, pubsec: Path, keyfile: Path | None) -> None:
+    """Import a PubSec file into an encrypted key file (never overwrites one)."""
+    keypair = parse_pubsec(pubsec.read_text(encoding="utf-8", errors="replace"))
+    path = keyfile or default_keyfile()
+    if path.exists():
+        raise InputError(f"{path} already exists; June never overwrites a key file")
+    write_new_keyfile(path, keypair, read_secret("Passphrase", confirm=True))
+    key = keypair.public_key
+    emit(
+        ctx,
+        {"pubkey": pubkey_to_base58(key), "file": str(path)},
+        f"{pubkey_display(key)} imported into {path}",
     )
