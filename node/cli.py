@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from node.commands import data, run
+from node.commands import audit, data, run
 from node.errors import NodeError
 from protocol.crypto import hash_hex
 from protocol.documents import Block
@@ -41,6 +41,7 @@ for _command in (
     data.reindex,
     run.run,
     run.devnet,
+    audit.audit,
 ):
     juned.add_command(_command)
 

@@ -6,8 +6,10 @@ to its end (missing, damaged, locked by a running node).
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -22,11 +24,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from node.audit.peers import cross_check, download, verified_index
 from node.audit.replay import AuditReport, ProgressCallback
 from node.audit.replay import audit as run_audit
 from node.audit.report import render, to_json
 from node.audit.signatures import default_workers
 from node.audit.source import AuditSourceError, open_source
+from protocol.crypto import parse_hash_hex
 
 EXIT_VALID, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2
 
@@ -44,6 +48,21 @@ EXIT_VALID, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2
     help="Audit a chain file written by `juned export`.",
 )
 @click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    help="Download the chain from this peer (repeatable: the best head is followed, the others are "
+    "fallbacks), then verify it.",
+)
+@click.option("--genesis", help="With --peer: only accept peers of the currency whose block 0 has this hash.")
+@click.option(
+    "--cross-check",
+    "cross_peers",
+    multiple=True,
+    help="After verifying, compare this peer's block hashes and state digests with the verified chain "
+    "(repeatable); peers that disagree are named.",
+)
+@click.option(
     "--keep-going",
     is_flag=True,
     help="List every violation instead of stopping at the first (docs/audit.md: what is checked after one).",
@@ -56,28 +75,51 @@ EXIT_VALID, EXIT_INVALID, EXIT_INCOMPLETE = 0, 1, 2
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(
-    datadir: Path | None, chain_file: Path | None, keep_going: bool, workers: int | None, as_json: bool
+    datadir: Path | None,
+    chain_file: Path | None,
+    peers: tuple[str, ...],
+    genesis: str | None,
+    cross_peers: tuple[str, ...],
+    keep_going: bool,
+    workers: int | None,
+    as_json: bool,
 ) -> None:
     """Replay a chain from block 0: every signature, every rule, the state digest at every height."""
-    if (datadir is None) == (chain_file is None):
-        raise click.UsageError("give either --datadir PATH or --chain FILE")
+    if sum(1 for given in (datadir, chain_file, peers or None) if given is not None) != 1:
+        raise click.UsageError("give one source: --datadir PATH, --chain FILE or --peer ADDRESS")
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     count = default_workers() if workers is None else workers
-    try:
-        source = open_source(datadir=datadir, chain=chain_file)
-    except AuditSourceError as exc:
-        console.print(f"[bold red]cannot audit[/]: {exc}")
-        sys.exit(EXIT_INCOMPLETE)
-    try:
-        with _progress_bar(console, enabled=not as_json) as progress:
-            report = run_audit(source, workers=count, keep_going=keep_going, progress=progress)
-    finally:
-        source.close()
+    with tempfile.TemporaryDirectory(prefix="june-audit-") as scratch:
+        try:
+            if peers:
+                chain_file = Path(scratch) / "downloaded.chain"
+                pinned = None if genesis is None else parse_hash_hex(genesis)
+                label = download(peers, chain_file, genesis=pinned)
+                console.print(label)
+            source = open_source(datadir=datadir, chain=chain_file)
+        except (AuditSourceError, ValueError) as exc:
+            if as_json:
+                click.echo(json.dumps({"verdict": "incomplete", "error": str(exc)}, indent=2))
+            else:
+                console.print(f"[bold red]cannot audit[/]: {exc}")
+            sys.exit(EXIT_INCOMPLETE)
+        try:
+            with _progress_bar(console, enabled=not as_json) as progress:
+                report = run_audit(source, workers=count, keep_going=keep_going, progress=progress)
+            verdicts = []
+            if cross_peers and report.blocks_read:
+                verdicts = cross_check(cross_peers, verified_index(source.blocks()))
+        finally:
+            source.close()
     if as_json:
-        click.echo(json.dumps(to_json(report), indent=2))
+        click.echo(json.dumps({**to_json(report), "cross_check": [asdict(v) for v in verdicts]}, indent=2))
     else:
         render(report, Console(highlight=False, soft_wrap=True))
-    sys.exit(exit_status(report))
+        for verdict in verdicts:
+            mark = "agrees" if verdict.agrees else "DISAGREES"
+            click.echo(f"peer {verdict.address}: {mark} — {verdict.reason}")
+    disagreeing = any(not v.agrees for v in verdicts)
+    sys.exit(EXIT_INVALID if disagreeing and exit_status(report) == EXIT_VALID else exit_status(report))
 
 
 def exit_status(report: AuditReport) -> int:
