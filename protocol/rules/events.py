@@ -47,9 +47,11 @@ def apply_low_accounts(state: Overlay, accounts: set[str], unit_base: int) -> No
     for account in sorted(accounts):
         sources = list(state.sources_of(account))
         balance = 0
-        for source_id in sources:
+        for source_id in sources:  # only "below the minimum or not" matters: stop once it is reached
             record = state.source(source_id)
             balance += 0 if record is None else record.value
+            if balance >= minimum:
+                break
         if balance < minimum:
             for source_id in sources:
                 state.write(TABLE_SOURCE, source_id, None)
