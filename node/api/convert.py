@@ -23,18 +23,23 @@ def parse_key(text: str) -> PublicKey:
         raise ApiError(400, f"not a public key: {exc}") from exc
 
 
-def looks_like_key(text: str) -> bool:
-    return 40 <= len(text.partition(":")[0]) <= 44
+def key_of(store: LevelStore, who: str) -> PublicKey | None:
+    """The key named by a path segment that is a uid or a public key, as the user typed it.
 
-
-def resolve(store: LevelStore, who: str) -> PublicKey:
-    """A uid or a public key, as the user typed it, to a key (404 for an unknown uid)."""
-    if looks_like_key(who):
+    Text with `:` is a key with its checksum, so it must parse (400 otherwise). Other text is
+    looked up as a uid first, since a uid may also be 40 to 44 Base58 characters, then parsed as
+    a key. None when it is neither: the caller answers 404, since an unknown uid is not a
+    malformed request.
+    """
+    if ":" in who:
         return parse_key(who)
     key = store.key_of_uid(who)
-    if key is None:
-        raise ApiError(404, f"no identity has the uid {who!r}")
-    return key
+    if key is not None:
+        return key
+    try:
+        return parse_pubkey(who)
+    except InvalidKey:
+        return None
 
 
 def cents_text(cents: int) -> str:

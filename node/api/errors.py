@@ -1,10 +1,9 @@
-"""API errors: every refusal is a 4xx with a plain-words reason, never a 500."""
-
-from fastapi import Request
-from fastapi.responses import JSONResponse
+"""API refusals: every one is a 4xx (or a 503 to retry later) with a plain-words reason."""
 
 
 class ApiError(Exception):
+    """A refusal: `status`, `reason` in plain words, and `extra` fields for the JSON answer."""
+
     def __init__(self, status: int, reason: str, **extra: object) -> None:
         super().__init__(reason)
         self.status = status
@@ -14,8 +13,3 @@ class ApiError(Exception):
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found")
-
-
-async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return JSONResponse({"error": exc.reason, **exc.extra}, status_code=exc.status)

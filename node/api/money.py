@@ -1,117 +1,65 @@
-"""Reads about money: the sources a key can spend, and its history.
+"""Reads about the currency: its parameters and its money figures (UD, M, N, M/N, next dates).
 
-History is read from the blocks, newest first, over at most `scan` blocks (default 20,000): the
-store keeps no per-key index of past transactions, so the cost is one block decode per block
-scanned. UDs received are the key's UD sources still unspent plus those its own transactions spent.
+Amounts are integers in cents, as in the protocol, with their text form; the UD is also given as
+the protocol writes it (`dividend` at `unit_base`: dividend × 10^unit_base cents).
 """
 
-from typing import Annotated, Any
+import dataclasses
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Request
 
 from node.api.chain import context
-from node.api.convert import cents_text, key_text, parse_key, source_json
-from protocol.conditions import sig_condition
-from protocol.crypto import hash_hex
-from protocol.documents import DividendSource, Transaction
+from node.api.convert import cents_text
+from node.api.errors import ApiError
+from protocol.money import MoneyState, compute_money_step
+from protocol.params import CurrencyParameters
+from protocol.state.records import BlockSummary
 
 router = APIRouter(tags=["money"])
-Key = Annotated[str, Path(description="A public key (base58, optionally with :checksum)")]
-MAX_SCAN = 200_000
 
 
-@router.get(
-    "/sources/{key}",
-    summary="What a key can spend alone now: UDs and outputs locked by SIG(key), on the head as the "
-    "pending transactions leave it (spent ones out, pending outputs in)",
-)
-async def sources(request: Request, key: Key) -> dict[str, Any]:
+def compute_next_dividend(head: BlockSummary, params: CurrencyParameters) -> int:
+    """The next UD in cents, by the rules' own money step at its date, if N stays as it is now."""
+    state = MoneyState(
+        head.ud_time, head.ud_reeval_time, head.dividend, head.unit_base, head.mass, head.mass_reeval
+    )
+    step = compute_money_step(
+        state, median_time=head.ud_time, members_count=head.members_count, params=params
+    )
+    cents: int = step.state.dividend * 10**step.state.unit_base
+    return cents
+
+
+@router.get("/currency", summary="The currency's parameters and its money: UD, M, N, M/N, next dates")
+async def currency(request: Request) -> dict[str, Any]:
     api = context(request)
-    public_key = parse_key(key)
-    condition = sig_condition(public_key)
-    view = api.mempool.spending_view()
-    listed = []
-    for source_id in view.sources_of(condition):
-        record = view.source(source_id)
-        if record is not None:
-            listed.append(source_json(source_id, record.amount, record.base, record.conditions))
-    listed.sort(key=lambda s: (-s["cents"], s.get("block", 0)))
-    balance = sum(s["cents"] for s in listed)
+    chain, head = api.store.chain(), api.store.head()
+    if chain is None or head is None:
+        raise ApiError(503, "this node has no chain yet")
+    params = chain.parameters
+    members = head.members_count
+    ud_cents = head.dividend * 10**head.unit_base
+    per_member = head.mass // members if members else 0
+    next_ud = compute_next_dividend(head, params)
     return {
-        "pubkey": key_text(public_key),
-        "balance": balance,
-        "balance_text": cents_text(balance),
-        "sources": listed,
+        "currency": chain.currency,
+        "parameters": dataclasses.asdict(params),
+        "money": {
+            "dividend": head.dividend,
+            "unit_base": head.unit_base,
+            "dividend_cents": ud_cents,
+            "dividend_text": cents_text(ud_cents),
+            "monetary_mass": head.mass,
+            "monetary_mass_text": cents_text(head.mass),
+            "members": members,
+            "mass_per_member": per_member,
+            "mass_per_member_text": cents_text(per_member),
+            "mass_per_member_in_ud": round(per_member / ud_cents, 4) if ud_cents else None,
+            "next_dividend_time": head.ud_time,
+            "next_dividend_cents": next_ud,
+            "next_dividend_text": cents_text(next_ud),
+            "next_reevaluation_time": head.ud_reeval_time,
+            "median_time": head.median_time,
+        },
     }
-
-
-def _received(tx: Transaction, condition: str) -> int:
-    return sum(o.amount * 10**o.base for o in tx.outputs if o.condition == condition)
-
-
-@router.get("/history/{key}", summary="Payments sent and received, and UDs, newest first")
-async def history(
-    request: Request,
-    key: Key,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    scan: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 20_000,
-) -> dict[str, Any]:
-    api = context(request)
-    public_key = parse_key(key)
-    condition = sig_condition(public_key)
-    pointer = api.store.head_pointer()
-    entries: list[dict[str, Any]] = []
-    dividends: dict[int, int] = {}
-    lowest = -1 if pointer is None else max(-1, pointer[0] - scan)
-    number = -1 if pointer is None else pointer[0]
-    while number > lowest and len(entries) < limit:
-        block = api.store.block(number)
-        number -= 1
-        if block is None:
-            continue
-        for tx in block.transactions:
-            incoming = _received(tx, condition)
-            if public_key in tx.issuers:
-                for spent in tx.inputs:
-                    if isinstance(spent.source, DividendSource) and spent.source.member == public_key:
-                        dividends[spent.source.block_number] = spent.amount * 10**spent.base
-                sent = sum(o.amount * 10**o.base for o in tx.outputs) - incoming
-                kind, amount = "sent", -sent
-                others = sorted({o.condition for o in tx.outputs if o.condition != condition})
-            elif incoming:
-                kind, amount = "received", incoming
-                others = [key_text(k) for k in tx.issuers]
-            else:
-                continue
-            entries.append(
-                {
-                    "kind": kind,
-                    "block": block.number,
-                    "time": block.median_time,
-                    "tx": hash_hex(tx.hash),
-                    "amount": amount,
-                    "amount_text": cents_text(amount),
-                    "counterparts": others,
-                    "comment": tx.comment,
-                }
-            )
-    for source_id in api.store.sources_of(condition):
-        record = api.store.source(source_id)
-        if record is not None and isinstance(source_id, DividendSource):
-            dividends[source_id.block_number] = record.amount * 10**record.base
-    for block_number, cents in dividends.items():
-        summary = api.store.block_summary(block_number)
-        entries.append(
-            {
-                "kind": "dividend",
-                "block": block_number,
-                "time": None if summary is None else summary.median_time,
-                "tx": None,
-                "amount": cents,
-                "amount_text": cents_text(cents),
-                "counterparts": [],
-                "comment": "",
-            }
-        )
-    entries.sort(key=lambda e: (e["block"], e["kind"] != "dividend"), reverse=True)
-    return {"pubkey": key_text(public_key), "history": entries[:limit], "scanned_from": lowest + 1}

@@ -1,21 +1,33 @@
 """Serving the API with hypercorn's trio worker inside the node's nursery."""
 
+import logging
 from typing import Any
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from node.api.submit import MAX_BODY
+#: Seconds a client may take to send its request (a slow sender holds a connection, not the node).
+READ_TIMEOUT = 30
 
 
-async def serve_api(app: Any, bind: str, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    """Serve `app` on `bind` (`host:port`, port 0 for any) until cancelled; report the bound
-    URLs (`http://host:port`) through `task_status`."""
+async def serve_api(
+    app: Any,
+    bind: str,
+    *,
+    shutdown: trio.Event | None = None,
+    task_status: Any = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve `app` on `bind` (`host:port`, port 0 for any free one; the node's default is on
+    127.0.0.1) until `shutdown` is set (requests under way finish, within a second) or the task is
+    cancelled; reports the bound URLs (`http://host:port`) through `task_status`."""
     config = Config()
     config.bind = [bind]
     config.accesslog = None
-    config.errorlog = None
-    config.h11_max_incomplete_size = MAX_BODY
+    config.errorlog = logging.getLogger("node.api")
     config.graceful_timeout = 1.0
-    await serve(app, config, task_status=task_status)
+    config.read_timeout = READ_TIMEOUT
+    config.include_server_header = False
+    await serve(
+        app, config, shutdown_trigger=None if shutdown is None else shutdown.wait, task_status=task_status
+    )

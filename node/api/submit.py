@@ -10,16 +10,17 @@ secret key: documents are signed by the wallet.
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from node.api.chain import context
-from node.api.convert import key_text
-from node.api.errors import ApiError
+from node.api.convert import key_text, parse_key
+from node.api.errors import ApiError, not_found
 from node.mempool import Admission, NotReady, issuers_of
-from protocol.crypto import hash_hex
-from protocol.documents.pending import MAX_PENDING_SIZE, decode_pending
+from protocol.crypto import hash_hex, parse_hash_hex
+from protocol.documents.pending import MAX_PENDING_SIZE, PendingDocument, decode_pending
 from protocol.errors import ProtocolError, RuleViolation
 
 router = APIRouter(tags=["documents"])
@@ -27,21 +28,31 @@ router = APIRouter(tags=["documents"])
 MAX_BODY = MAX_PENDING_SIZE * 4 // 3 + 1024
 
 
+Kind = Literal["identity", "certification", "membership", "revocation", "transaction"]
+
+
+def kind_of(document: PendingDocument) -> str:
+    return type(document).__name__.lower()
+
+
 async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it exceeds `MAX_BODY`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+    """The request body, refused with 413 as soon as it exceeds `MAX_BODY` (before reading it all
+    when its declared length already does)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise ApiError(413, f"the body has {declared} bytes, at most {MAX_BODY} are accepted")
-    body = b""
+    body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
             raise ApiError(413, f"the body exceeds {MAX_BODY} bytes")
-    return body
+    return bytes(body)
 
 
 def document_bytes(request: Request, body: bytes) -> bytes:
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    """The document's CBOR bytes from a CBOR body or a JSON one. Base64 only, not hex as well: a
+    hex string is also valid Base64, so accepting both would make some documents ambiguous."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/cbor":
         return body
     if kind != "application/json":
@@ -52,12 +63,34 @@ def document_bytes(request: Request, body: bytes) -> bytes:
         if not isinstance(text, str):
             raise TypeError("document is not a string")
         return base64.b64decode(text, validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, RecursionError) as exc:
         raise ApiError(400, f'expected JSON {{"document": "<base64>"}}: {exc}') from exc
 
 
+#: The request body as OpenAPI should show it: the view reads the raw body itself (to cap it).
+SUBMIT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/cbor": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["document"],
+                    "properties": {
+                        "document": {"type": "string", "format": "byte", "description": "Base64 of the CBOR"}
+                    },
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
-    "/documents", summary="Submit a signed identity, certification, membership, revocation or transaction"
+    "/documents",
+    summary="Submit a signed identity, certification, membership, revocation or transaction",
+    openapi_extra=SUBMIT_BODY,
 )
 async def submit(request: Request) -> dict[str, Any]:
     api = context(request)
@@ -66,7 +99,7 @@ async def submit(request: Request) -> dict[str, Any]:
     try:
         document = decode_pending(raw, currency=None if chain is None else chain.currency)
     except ProtocolError as exc:
-        raise ApiError(400, f"not a valid document: {exc}") from exc
+        raise ApiError(400, f"not a valid document: {exc}", result="rejected") from exc
     try:
         result = await api.submit(document)
     except RuleViolation as violation:
@@ -78,18 +111,43 @@ async def submit(request: Request) -> dict[str, Any]:
     return {
         "result": result.admission.value,
         "hash": hash_hex(document.hash),
-        "kind": type(document).__name__.lower(),
+        "kind": kind_of(document),
     }
 
 
-@router.get("/pending", summary="Documents waiting for a block")
-async def pending(request: Request) -> list[dict[str, Any]]:
+@router.get("/pending", summary="Documents waiting for a block, of one kind or issuer if asked")
+async def pending(
+    request: Request,
+    kind: Annotated[Kind | None, Query(description="Only documents of this kind")] = None,
+    issuer: Annotated[str | None, Query(description="Only documents this key issued")] = None,
+) -> list[dict[str, Any]]:
     api = context(request)
+    wanted = None if issuer is None else parse_key(issuer)
     return [
         {
-            "kind": type(document).__name__.lower(),
+            "kind": kind_of(document),
             "hash": hash_hex(document.hash),
             "issuers": [key_text(k) for k in issuers_of(document)],
         }
         for document in api.mempool.documents()
+        if (kind is None or kind_of(document) == kind) and (wanted is None or wanted in issuers_of(document))
     ]
+
+
+@router.get(
+    "/pending/{document_hash}",
+    summary="A pending document's canonical CBOR bytes, as it was submitted and signed",
+    response_class=Response,
+)
+async def pending_document(
+    request: Request, document_hash: Annotated[str, Path(description="The hash, in hexadecimal")]
+) -> Response:
+    api = context(request)
+    try:
+        wanted = parse_hash_hex(document_hash)
+    except ValueError as exc:
+        raise ApiError(400, f"not a document hash: {exc}") from exc
+    for document in api.mempool.documents():
+        if document.hash == wanted:
+            return Response(document.to_bytes(), media_type="application/cbor")
+    raise not_found(f"pending document {hash_hex(wanted)}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 
 from node.api.chain import context
 from node.api.context import ApiContext
-from node.api.convert import key_text, looks_like_key, parse_key
+from node.api.convert import key_of, key_text
 from node.api.errors import ApiError
 from protocol.crypto import PublicKey, hash_hex
 from protocol.documents import Certification, Identity, Membership
@@ -21,15 +21,15 @@ Who = Annotated[str, Path(description="A uid, or a public key (base58, optionall
 
 def _find(api: ApiContext, who: str) -> tuple[PublicKey, str, bool]:
     """(key, uid, written) of an identity written in the chain or pending in the mempool."""
-    key = parse_key(who) if looks_like_key(who) else api.store.key_of_uid(who)
+    key = key_of(api.store, who)
     if key is not None:
         record = api.store.identity(key)
         if record is not None:
             return key, record.uid, True
     for document in api.mempool.documents():
-        if isinstance(document, Identity) and (document.issuer == key if key else document.uid == who):
+        if isinstance(document, Identity) and (document.issuer == key or document.uid == who):
             return document.issuer, document.uid, False
-    raise ApiError(404, f"no identity {who!r}, written or pending")
+    raise ApiError(404, f"no identity has the uid or public key {who[:100]!r}, written or pending")
 
 
 def _status(api: ApiContext, key: PublicKey, written: bool) -> str:

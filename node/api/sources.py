@@ -1,0 +1,61 @@
+"""Reads about a key's money: the sources it can spend, and its history (see `node.api.history`)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from node.api.chain import context
+from node.api.convert import cents_text, key_text, parse_key, source_json
+from node.api.history import read_history
+from protocol.conditions import sig_condition
+
+router = APIRouter(tags=["money"])
+Key = Annotated[str, Path(description="A public key (base58, optionally with :checksum)")]
+#: The most blocks one history request may scan (about a second of reads on a large chain).
+MAX_SCAN = 200_000
+
+
+@router.get(
+    "/sources/{key}",
+    summary="What a key can spend alone now: UDs and outputs locked by SIG(key), on the head as the "
+    "pending transactions leave it (spent ones out, pending outputs in)",
+)
+async def sources(request: Request, key: Key) -> dict[str, Any]:
+    api = context(request)
+    public_key = parse_key(key)
+    condition = sig_condition(public_key)
+    view = api.mempool.spending_view()
+    listed = []
+    for source_id in view.sources_of(condition):
+        record = view.source(source_id)
+        if record is not None:
+            listed.append(source_json(source_id, record.amount, record.base, record.conditions))
+    listed.sort(key=lambda s: (-s["cents"], s.get("block", 0)))
+    balance = sum(s["cents"] for s in listed)
+    return {
+        "pubkey": key_text(public_key),
+        "balance": balance,
+        "balance_text": cents_text(balance),
+        "sources": listed,
+    }
+
+
+@router.get(
+    "/history/{key}",
+    summary="Payments sent and received, and UDs, newest first, over the last `scan` blocks at most",
+)
+async def history(
+    request: Request,
+    key: Key,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    scan: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 20_000,
+) -> dict[str, Any]:
+    api = context(request)
+    public_key = parse_key(key)
+    page = await read_history(api.store, public_key, limit=limit, scan=scan)
+    return {
+        "pubkey": key_text(public_key),
+        "history": page.entries,
+        "scanned_from": page.lowest,
+        "scanned_to": page.highest,
+    }
