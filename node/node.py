@@ -94,7 +94,9 @@ class Node:
             fault=self.fault,
             header_check=self._header_refusal,
         )
-        self.syncer = Syncer(self.host, self.chain, self.protocol, self.config.currency, self.fault)
+        self.syncer = Syncer(
+            self.host, self.chain, self.protocol, self.config.currency, self.fault, too_early=self._too_early
+        )
         self.forger = (
             None
             if forger is None
@@ -214,15 +216,18 @@ class Node:
             return "this node has no chain yet"
         if block.number <= pointer[0] - params.fork_window_size:
             return "beyond the fork window"
-        if block.time > self.clock.now() + FUTURE_TOLERANCE:
+        if self._too_early(block):
             return "dated ahead of this node's clock"
         if not is_hash_valid(block.hash, block.pow_min):
             return "its hash does not meet the minimal proof of work"
         return None
 
+    def _too_early(self, block: Block) -> bool:
+        return block.time > self.clock.now() + FUTURE_TOLERANCE
+
     async def take_block(self, block: Block, source: Any) -> AddResult | None:
         """Give a block to the chain, or keep it until its time if it is dated too far ahead."""
-        if block.time > self.clock.now() + FUTURE_TOLERANCE:
+        if self._too_early(block):
             if len(self._future) < MAX_FUTURE_BLOCKS:
                 self._future[block.hash] = (block, source)
             return None

@@ -82,8 +82,10 @@ class Syncer:
         protocol: Any,
         currency: str,
         fault: Callable[[Any, str], Awaitable[None]],
+        too_early: Callable[[Block], bool] = lambda _block: False,
     ) -> None:
         self.host = host
+        self.too_early = too_early
         self.chain = chain
         self.protocol = protocol
         self.currency = currency
@@ -258,6 +260,8 @@ class Syncer:
     async def _apply(self, blocks: list[Block], source: Any) -> int:
         applied = 0
         for index, block in enumerate(blocks):
+            if self.too_early(block):  # it waits for its time: a later round takes it
+                raise SyncAborted(f"block {block.number} is dated ahead of this node's clock")
             result = self.chain.add_block(block, durable=index == len(blocks) - 1)
             if result.outcome is Outcome.INVALID:
                 await self.fault(source, f"sent invalid block {block.number}: {result.reason}")

@@ -296,3 +296,20 @@ async def test_the_peer_book_survives_a_restart(tmp_path: Path) -> None:
     finally:
         steady.close()
         first.close()
+
+
+async def test_blocks_dated_ahead_of_a_node_s_clock_wait_for_their_time(tmp_path: Path) -> None:
+    ahead, behind = Clock(), Clock()
+    genesis = dev_block_zero(5, ahead.now() - 60)
+    [forger] = forging_nodes(tmp_path, ["alice"], [ahead], genesis)
+    late = Node(datadir(tmp_path / "late", [genesis]), clock=behind)
+    ahead.jump(600)  # the forger's clock is ten minutes ahead of the late node's
+    async with running([forger, late]):
+        await late.connect(forger.address)
+        await wait_until(lambda: (forger.head() or (0,))[0] >= 2, 30, "the forger writes blocks")
+        await wait_until(lambda: late.syncer.progress.target >= 2, 30, "the late node tried to sync")
+        assert late.head()[0] == 0  # type: ignore[index]
+        behind.jump(600)
+        await wait_until(
+            lambda: late.head() == forger.head() or (late.head() or (0,))[0] >= 2, 30, "taken in time"
+        )
