@@ -183,7 +183,8 @@ class Syncer:
         async with trio.open_nursery() as nursery:
             for peer in [followed, *helpers]:
                 nursery.start_soon(worker, peer)
-            last_report = last_discovery = time.monotonic()
+            last_discovery = time.monotonic()
+            last_report = last_discovery - PROGRESS_EVERY  # the first chunk is reported at once
             for chunk in chunks:
                 async with arrived:
                     blocks, source = await downloaded(chunk.start)
