@@ -63,8 +63,24 @@ class Mempool:
     def __init__(self, store: LevelStore) -> None:
         self.store = store
         self._documents: dict[Hash, PendingDocument] = {}
+        # Counts for the bounds, kept as documents come and go (a scan per admission is quadratic)
+        self._per_kind: Counter[type] = Counter()
+        self._per_issuer: Counter[tuple[type, PublicKey]] = Counter()
         self._spending = self._fresh_overlay()  # the head with the pool's transactions applied
         self._load()
+
+    def _keep(self, document: PendingDocument) -> None:
+        self._documents[document.hash] = document
+        self._per_kind[type(document)] += 1
+        self._per_issuer.update((type(document), key) for key in issuers_of(document))
+
+    def _forget(self, document_hash: Hash) -> PendingDocument | None:
+        document = self._documents.pop(document_hash, None)
+        if document is not None:
+            self._per_kind[type(document)] -= 1
+            self._per_issuer.subtract((type(document), key) for key in issuers_of(document))
+            self.store.db.delete(PENDING_PREFIX + document_hash)
+        return document
 
     def _load(self) -> None:
         chain = self.store.chain()
@@ -74,7 +90,7 @@ class Mempool:
             except DecodeError:
                 self.store.db.delete(key)
                 continue
-            self._documents[document.hash] = document
+            self._keep(document)
         self.revalidate()
 
     def __len__(self) -> int:
@@ -87,8 +103,11 @@ class Mempool:
         """Every pending document, oldest kinds first (the forger picks what fits)."""
         return list(self._documents.values())
 
-    def add(self, document: PendingDocument) -> AdmissionResult:
-        """Admit a document that could be written in the next block; raise `RuleViolation` if not."""
+    def add(self, document: PendingDocument, *, durable: bool = True) -> AdmissionResult:
+        """Admit a document that could be written in the next block; raise `RuleViolation` if not.
+
+        `durable`: on disk before this returns (a client is told "accepted"); relayed documents
+        skip the disk sync, a crash loses at most the latest of them, which peers still hold."""
         document_hash = document.hash
         if document_hash in self._documents:
             return AdmissionResult(Admission.KNOWN)
@@ -97,18 +116,16 @@ class Mempool:
             self.revalidate()  # the head moved since the last check: rebuild on the new one
         kind = type(document)
         total, per_issuer = LIMITS[kind]
-        same_kind = [d for d in self._documents.values() if type(d) is kind]
-        if len(same_kind) >= total:
+        if self._per_kind[kind] >= total:
             return AdmissionResult(Admission.FULL, f"the pool holds {total} {kind.__name__.lower()}s already")
-        counts = Counter(key for d in same_kind for key in issuers_of(d))
         for key in issuers_of(document):
-            if counts[key] >= per_issuer:
+            if self._per_issuer[kind, key] >= per_issuer:
                 return AdmissionResult(
                     Admission.FULL, f"this issuer has {per_issuer} pending {kind.__name__.lower()}s"
                 )
         self._check(document)
-        self._documents[document_hash] = document
-        self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=True)
+        self._keep(document)
+        self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=durable)
         return AdmissionResult(Admission.ACCEPTED)
 
     def spending_view(self) -> StateView:
@@ -157,12 +174,10 @@ class Mempool:
             try:
                 self._check(document)
             except RuleViolation as violation:
-                del self._documents[document_hash]
-                self.store.db.delete(PENDING_PREFIX + document_hash)
+                self._forget(document_hash)
                 dropped.append((document, str(violation)))
         return dropped
 
     def remove(self, hashes: Iterable[Hash]) -> None:
         for document_hash in hashes:
-            if self._documents.pop(document_hash, None) is not None:
-                self.store.db.delete(PENDING_PREFIX + document_hash)
+            self._forget(document_hash)

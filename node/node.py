@@ -261,7 +261,7 @@ class Node:
 
     async def _take_document(self, received: Received) -> None:
         try:
-            self.mempool.add(received.item)
+            self.mempool.add(received.item, durable=False)
         except RuleViolation as exc:  # spent meanwhile, or not yet valid here: not a fault
             log.info("pending document refused: %s", exc)
         except (ProtocolError, NotReady) as exc:

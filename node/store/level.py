@@ -7,6 +7,7 @@ head is one batch too. Undo records are kept over the fork window.
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ class LevelStore:
         # The chain record (currency, parameters) is asked several times per block and changes
         # only with a block: decoded once, forgotten on every write.
         self._chain: tuple[ChainRecord | None] | None = None
+        self._head: tuple[int, Hash, Hash] | None = None
         # Hashes of the fork candidates: asked after every block, and a LevelDB prefix scan costs
         # about 150 µs even when the prefix is empty. Loaded on first use, kept up to date here.
         self._candidates: set[bytes] | None = None
@@ -92,12 +94,15 @@ class LevelStore:
     # Chain -------------------------------------------------------------------------------------
 
     def head_pointer(self) -> tuple[int, Hash, Hash] | None:
-        """(number, hash, state digest) of the head, or None for an empty store."""
-        raw = self.db.get(schema.HEAD)
-        if raw is None:
-            return None
-        number, block_hash, digest = self._decode(raw)
-        return number, Hash(block_hash), Hash(digest)
+        """(number, hash, state digest) of the head, or None for an empty store (kept decoded
+        between writes: every rule and every request asks for it)."""
+        if self._head is None:
+            raw = self.db.get(schema.HEAD)
+            if raw is None:
+                return None
+            number, block_hash, digest = self._decode(raw)
+            self._head = (number, Hash(block_hash), Hash(digest))
+        return self._head
 
     def genesis_hash(self) -> Hash | None:
         raw = self.db.get(schema.META_GENESIS)
@@ -138,8 +143,7 @@ class LevelStore:
             raise StoreError(f"block {block.number} does not follow the head (expected {expected})")
         if delta.previous_digest != (ZERO_HASH if head is None else head[2]):
             raise StoreError(f"the delta of block {block.number} was computed on another state")
-        self._chain = None
-        with self.db.write_batch(transaction=True, sync=sync) as batch:
+        with self._writing(sync=sync) as batch:
             self._write_changes(batch, delta.items())
             self._write_block(batch, block, delta)
             stale = block.number - fork_window - UNDO_MARGIN
@@ -148,6 +152,16 @@ class LevelStore:
             if block.number == 0:
                 batch.put(schema.META_GENESIS, block.hash)
                 batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
+
+    @contextmanager
+    def _writing(self, *, sync: bool) -> Iterator[Any]:
+        """One atomic batch; the decoded head and chain record are dropped before and after it."""
+        self._chain = self._head = None
+        try:
+            with self.db.write_batch(transaction=True, sync=sync) as batch:
+                yield batch
+        finally:
+            self._chain = self._head = None
 
     def revert_head(self) -> Block:
         """Undo the head block in one synced batch; return it."""
@@ -159,8 +173,7 @@ class LevelStore:
         block = self.block(number)
         if delta is None or block is None:
             raise StoreError(f"block {number} has no undo record (beyond the fork window)")
-        self._chain = None
-        with self.db.write_batch(transaction=True, sync=True) as batch:
+        with self._writing(sync=True) as batch:
             self._write_changes(batch, delta.inverse_items())
             self._erase_block(batch, block)
         return block
@@ -171,8 +184,7 @@ class LevelStore:
         head = self.head_pointer()
         if head is None or revert > head[0] + 1:
             raise StoreError("cannot revert past block 0")
-        self._chain = None
-        with self.db.write_batch(transaction=True, sync=True) as batch:
+        with self._writing(sync=True) as batch:
             pending: dict[bytes, bytes | None] = {}
             staged = _StagedBatch(batch, pending)
             for number in range(head[0], head[0] - revert, -1):
