@@ -37,6 +37,11 @@ class NodeClient:
     urls: list[str]
     timeout: float = TIMEOUT
     verbose: bool = True
+    #: Tests give a mock transport; the default is the network.
+    transport: httpx.BaseTransport | None = None
+
+    def _http(self) -> httpx.Client:
+        return httpx.Client(timeout=self.timeout, transport=self.transport)
 
     def get(self, path: str, **params: Any) -> Any:
         return self._request("GET", path, params=params or None)
@@ -62,7 +67,8 @@ class NodeClient:
         failures = []
         for url in self.urls:
             try:
-                response = httpx.request(method, url.rstrip("/") + path, timeout=self.timeout, **kwargs)
+                with self._http() as http:
+                    response = http.request(method, url.rstrip("/") + path, **kwargs)
             except httpx.HTTPError as exc:
                 failures.append(f"{url}: {exc or type(exc).__name__}")
                 self._note(f"node {url} does not answer ({exc or type(exc).__name__}); trying the next one")
@@ -82,7 +88,8 @@ class NodeClient:
         heads: list[tuple[str, Any]] = []
         for url in self.urls:
             try:
-                summary = httpx.get(url.rstrip("/") + "/node", timeout=self.timeout).json()
+                with self._http() as http:
+                    summary = http.get(url.rstrip("/") + "/node").json()
                 heads.append((url, summary.get("head")))
             except (httpx.HTTPError, ValueError):
                 heads.append((url, None))
