@@ -9,6 +9,7 @@ from node.api.context import ApiContext
 from node.api.convert import block_json, key_text
 from node.api.errors import not_found
 from protocol.crypto import hash_hex
+from protocol.documents import Block
 
 router = APIRouter(tags=["chain"])
 MAX_BLOCKS_PER_PAGE = 100
@@ -48,7 +49,7 @@ async def node_summary(request: Request) -> dict[str, Any]:
     }
 
 
-def _block(api: ApiContext, number: int) -> Any:
+def _block(api: ApiContext, number: int) -> Block:
     block = api.store.block(number)
     if block is None:
         raise not_found(f"block {number}")

@@ -12,6 +12,8 @@ from protocol.documents.pending import PendingDocument
 
 @dataclass
 class ApiContext:
+    """The node's parts the views use; `submit` is the node's, so that an accepted document is gossiped."""
+
     store: LevelStore
     chain: ChainManager
     mempool: Mempool
