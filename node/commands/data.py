@@ -66,6 +66,10 @@ def dev_block_zero(members: int, start: int) -> Block:
 @click.option(
     "--key-file", type=click.Path(dir_okay=False, path_type=Path), help="Member key file to forge with."
 )
+@click.option("--listen", default="/ip4/0.0.0.0/tcp/7777", show_default=True, help="libp2p listen address.")
+@click.option(
+    "--api", default="127.0.0.1:8088", show_default=True, help="Client API address (the wallet's default)."
+)
 @JSON
 def init(
     datadir: Path,
@@ -73,6 +77,8 @@ def init(
     dev_members: int | None,
     start: int | None,
     key_file: Path | None,
+    listen: str,
+    api: str,
     as_json: bool,
 ) -> None:
     """Create a data directory for a currency: configuration, store and block 0."""
@@ -94,7 +100,9 @@ def init(
             raise click.ClickException(f"block 0 refused: {result.reason}")
     finally:
         store.close()
-    config = NodeConfig(currency=genesis.currency, genesis=genesis.hash, key_file=str(key_file or ""))
+    config = NodeConfig(
+        currency=genesis.currency, genesis=genesis.hash, listen=listen, api=api, key_file=str(key_file or "")
+    )
     write_config(datadir, config)
     summary = {"datadir": str(datadir), "currency": genesis.currency, "genesis": hash_hex(genesis.hash)}
     if as_json:
