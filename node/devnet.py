@@ -98,6 +98,7 @@ class Devnet:
                         clock=self.clock,
                         cpu_share=cpu_share,
                         turn_spacing=turn_spacing,
+                        api=f"127.0.0.1:{api_port + index if api_port else 0}",
                     )
                 )
         except BaseException:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from node.devnet import parse_jump
+from node.devnet import Devnet, parse_jump
+from tests.node.test_network import free_port
 
 JUNED = str(Path(sys.executable).with_name("juned"))
 
@@ -104,3 +105,18 @@ async def test_typed_jump_moves_the_clock(tmp_path: Path) -> None:
         assert await devnet.exit_code(30) == 0
     finally:
         devnet.process.kill()
+
+
+async def test_devnet_nodes_serve_their_api_on_consecutive_ports(tmp_path: Path) -> None:
+    port = free_port()
+    devnet = Devnet(tmp_path, nodes=2, api_port=port)
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(devnet.run)
+            assert [n.api_url for n in devnet.nodes] == [
+                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{port + 1}",
+            ]
+            devnet.stop()
+    finally:
+        devnet.close()
