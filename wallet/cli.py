@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from protocol.errors import ProtocolError
-from wallet.client import DEFAULT_NODE
+from wallet.client import DEFAULT_NODE, NodeClient
 from wallet.commands.keys import keys
 from wallet.commands.money import balance, history, money, send
 from wallet.commands.wot import lookup, wot
@@ -62,8 +62,7 @@ def june(
 @click.pass_obj
 def node_command(ctx: WalletContext) -> None:
     """The configured nodes: their head, and whether they agree."""
-    client = ctx.client()
-    heads = client.check_agreement()
+    heads = NodeClient(ctx.nodes).check_agreement()
     rows = [{"node": url, "head": head} for url, head in heads]
     human = "\n".join(
         f"{url}: " + ("does not answer" if head is None else f"block #{head['number']} {head['hash'][:16]}…")

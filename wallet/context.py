@@ -17,9 +17,16 @@ class WalletContext:
     key_file: Path | None = None
     assume_yes: bool = False
     _keypair: Keypair | None = None
+    _client: NodeClient | None = None
 
     def client(self) -> NodeClient:
-        return NodeClient(self.nodes)
+        """The nodes to ask; with several, they are first checked to be on one head (a warning
+        on standard error says which differ)."""
+        if self._client is None:
+            self._client = NodeClient(self.nodes)
+            if len(self.nodes) > 1:
+                self._client.check_agreement()
+        return self._client
 
     def keypair(self) -> Keypair:
         """The account that signs: scrypt credentials or the key file, asked once per command."""

@@ -94,8 +94,6 @@ def send(ctx: WalletContext, pairs: tuple[str, ...], comment: str, in_ud: bool) 
     if len(pairs) % 2:
         raise click.UsageError("give a RECIPIENT and an AMOUNT for each payment")
     client = ctx.client()
-    if len(ctx.nodes) > 1:
-        client.check_agreement()
     money = current_money(client)
     recipients: list[tuple[PublicKey, int]] = []
     shown = []
