@@ -44,6 +44,8 @@ from protocol.state.records import (
 UNDO_MARGIN = 1
 #: Decoded block summaries kept in memory (a few MB); the issuers frame reads thousands at a time.
 SUMMARY_CACHE_SIZE = 20_000
+#: Invalid blocks remembered at most.
+MAX_INVALID_BLOCKS = 10_000
 
 
 class LevelStore:
@@ -61,6 +63,7 @@ class LevelStore:
         # Hashes of the fork candidates: asked after every block, and a LevelDB prefix scan costs
         # about 150 µs even when the prefix is empty. Loaded on first use, kept up to date here.
         self._candidates: set[bytes] | None = None
+        self._invalid_order: list[bytes] | None = None  # sequence keys of remembered invalid blocks
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> "LevelStore":
@@ -256,7 +259,25 @@ class LevelStore:
         return bytes(block_hash) in self._candidate_hashes()
 
     def remember_invalid(self, block_hash: bytes, reason: str) -> None:
-        self.db.put(schema.INVALID + block_hash, reason.encode("utf-8")[:1000])
+        """Remember a refused block so it is never fetched or validated again; at most
+        `MAX_INVALID_BLOCKS` are kept (the oldest are forgotten), so peers sending invalid blocks
+        cannot fill the disk."""
+        if self.db.get(schema.INVALID + block_hash) is not None:
+            return
+        if self._invalid_order is None:
+            self._invalid_order = [bytes(k) for k in self._keys(schema.INVALID_ORDER)]
+        sequence = int.from_bytes(self._invalid_order[-1], "big") + 1 if self._invalid_order else 0
+        key = sequence.to_bytes(8, "big")
+        with self.db.write_batch() as batch:
+            batch.put(schema.INVALID + block_hash, reason.encode("utf-8")[:1000])
+            batch.put(schema.INVALID_ORDER + key, bytes(block_hash))
+            while len(self._invalid_order) >= MAX_INVALID_BLOCKS:
+                oldest = self._invalid_order.pop(0)
+                forgotten = self.db.get(schema.INVALID_ORDER + oldest)
+                batch.delete(schema.INVALID_ORDER + oldest)
+                if forgotten is not None:
+                    batch.delete(schema.INVALID + forgotten)
+        self._invalid_order.append(key)
 
     def invalid_reason(self, block_hash: bytes) -> str | None:
         raw = self.db.get(schema.INVALID + block_hash)

@@ -30,6 +30,7 @@ UNDO = b"U"  # + number → the block's delta (undo record), kept over the fork 
 DIGEST = b"D"  # + number → state digest after the block
 FORK = b"F"  # + hash → a fork candidate block's bytes
 INVALID = b"I"  # + hash → why the block was refused
+INVALID_ORDER = b"J"  # + sequence number → hash of an invalid block (the oldest are forgotten first)
 TABLE_PREFIX = {
     TABLE_CHAIN: b"tc",
     TABLE_BLOCK: b"tb",

@@ -157,3 +157,18 @@ def test_newer_format_is_refused(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(DataDirError, match="format 99"):
         LevelStore.open(tmp_path / "db")
+
+
+def test_invalid_blocks_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("node.store.level.MAX_INVALID_BLOCKS", 5)
+    store = LevelStore.open(tmp_path / "db")
+    hashes = [bytes([n]) * 32 for n in range(8)]
+    for n, block_hash in enumerate(hashes):
+        store.remember_invalid(block_hash, f"reason {n}")
+    store.remember_invalid(hashes[-1], "again")  # already known: no new entry
+    assert [store.invalid_reason(h) for h in hashes] == [None] * 3 + [f"reason {n}" for n in range(3, 8)]
+    store.close()
+    reopened = LevelStore.open(tmp_path / "db")
+    reopened.remember_invalid(bytes([9]) * 32, "after a restart")
+    assert reopened.invalid_reason(hashes[3]) is None and reopened.invalid_reason(hashes[4]) == "reason 4"
+    reopened.close()
