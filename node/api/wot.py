@@ -2,6 +2,7 @@
 stay) a member: certifications received and issued with their expiry, membership expiry, the
 distance verdict, and what is missing, in plain words."""
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -69,6 +70,28 @@ async def identity(request: Request, who: Who) -> dict[str, Any]:
     }
 
 
+def _certification_rows(
+    api: ApiContext, key: PublicKey, others: Iterable[PublicKey], *, received: bool
+) -> list[dict[str, Any]]:
+    """The live certifications `key` received from `others` (or issued to them), with the other
+    side's uid and the expiry."""
+    rows = []
+    for other in others:
+        cert = api.store.certification(other, key) if received else api.store.certification(key, other)
+        if cert is None:
+            continue
+        record = api.store.identity(other)
+        row: dict[str, Any] = {
+            "issuer" if received else "receiver": key_text(other),
+            "uid": None if record is None else record.uid,
+        }
+        if received:
+            row["written_on"] = cert.written_on
+        row["expires_on"] = cert.expires_on
+        rows.append(row)
+    return rows
+
+
 @router.get("/wot/{who}/requirements", summary="What an identity has and lacks to be a member")
 async def requirements(request: Request, who: Who) -> dict[str, Any]:
     api = context(request)
@@ -77,31 +100,8 @@ async def requirements(request: Request, who: Who) -> dict[str, Any]:
     if chain is None or head is None:
         raise ApiError(503, "this node has no chain yet")
     params = chain.parameters
-    received = []
-    for issuer in api.store.certifiers_of(key):
-        cert = api.store.certification(issuer, key)
-        issuer_record = api.store.identity(issuer)
-        if cert is not None:
-            received.append(
-                {
-                    "issuer": key_text(issuer),
-                    "uid": None if issuer_record is None else issuer_record.uid,
-                    "written_on": cert.written_on,
-                    "expires_on": cert.expires_on,
-                }
-            )
-    issued = []
-    for receiver in api.store.certified_by(key):
-        cert = api.store.certification(key, receiver)
-        receiver_record = api.store.identity(receiver)
-        if cert is not None:
-            issued.append(
-                {
-                    "receiver": key_text(receiver),
-                    "uid": None if receiver_record is None else receiver_record.uid,
-                    "expires_on": cert.expires_on,
-                }
-            )
+    received = _certification_rows(api, key, api.store.certifiers_of(key), received=True)
+    issued = _certification_rows(api, key, api.store.certified_by(key), received=False)
     pending_certs = [d for d in api.mempool.documents() if isinstance(d, Certification) and d.receiver == key]
     pending_membership = any(isinstance(d, Membership) and d.issuer == key for d in api.mempool.documents())
     ctx = RuleContext.for_pending(api.store)
