@@ -64,15 +64,16 @@ class Forger:
             if due is None:
                 waiting = None
                 continue
-            head_hash, rank, limit = due
-            if waiting is None or waiting[0] != head_hash:
+            head_hash, limit = due
+            if waiting is None or waiting[0] != head_hash:  # ranked once per head, not per tick
+                rank = turn_rank(head_hash, self.keypair.public_key, list(self.store.members()))
                 waiting = (head_hash, trio.current_time() + min(rank * self.turn_spacing, limit))
             if trio.current_time() < waiting[1]:
                 continue
             await self._forge(head_hash)
 
-    def _due(self) -> tuple[bytes, int, float] | None:
-        """(head hash, my rank, longest wait) when this node may forge on the head now, else None."""
+    def _due(self) -> tuple[bytes, float] | None:
+        """(head hash, longest turn wait) when this node may forge on the head now, else None."""
         head, params = self.store.head(), self.chain.params
         me = self.keypair.public_key
         identity = self.store.identity(me)
@@ -86,7 +87,7 @@ class Forger:
             return None  # the rival branch is preferred: let it grow
         head_hash = self.store.block_hash(head.number)
         assert head_hash is not None
-        return head_hash, turn_rank(head_hash, me, list(self.store.members())), float(params.avg_gen_time)
+        return head_hash, float(params.avg_gen_time)
 
     async def _forge(self, head_hash: bytes) -> None:
         try:

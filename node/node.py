@@ -361,7 +361,3 @@ class Node:
                 if peer not in known:
                     nursery.start_soon(ask, peer)
         return statuses
-
-    async def sync_with(self, peer: Any) -> int:
-        """Catch up with one peer now (tests and `juned` commands); return the blocks taken."""
-        return await self.syncer.catch_up({peer: await self.syncer.status(peer)})

@@ -47,7 +47,7 @@ class SyncAborted(Exception):
 
 @dataclass
 class Progress:
-    """What a sync round has done so far: shown by the node's status and logged every second."""
+    """What a sync round has done so far: logged every second, and read by tests and benchmarks."""
 
     target: int = 0
     applied: int = 0

@@ -18,8 +18,6 @@ import trio
 from node.audit.source import AuditSourceError
 from node.chainfile import write_chain
 from node.p2p.client import Peer, PeerClient, UnreachablePeer, connect_to
-from node.p2p.messages import HASHES, Request
-from node.p2p.sync import request, sync_protocol
 from protocol.crypto import Hash, hash_hex
 from protocol.documents import Block
 
@@ -164,9 +162,7 @@ async def _judge(client: PeerClient, peer: Peer, genesis: Hash, blocks: Verified
     top = min(status.head_number, len(blocks) - 1)
     try:
         for height in sample_heights(top):
-            [theirs] = await request(
-                client.host, peer.id, sync_protocol(genesis), Request(HASHES, height, 1), HASHES
-            )
+            [theirs] = await client.hashes(peer, genesis, height, 1)
             [digest] = await client.digests(peer, genesis, height, 1)
             verdict.compared.append(height)
             our_hash, our_digest = blocks[height]

@@ -17,7 +17,7 @@ from libp2p.identity_utils import create_identity_from_seed
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.p2p.host import make_host
-from node.p2p.messages import BLOCKS, DIGESTS, MAX_COUNT, PeerError, Request, Status
+from node.p2p.messages import BLOCKS, DIGESTS, HASHES, MAX_COUNT, Request, Status
 from node.p2p.sync import STATUS, STATUS_PROTOCOL, request, sync_protocol
 from protocol.crypto import Hash
 
@@ -43,49 +43,23 @@ class PeerClient:
         status: Status = await request(self.host, peer.id, STATUS_PROTOCOL, Request(STATUS), STATUS)
         return status
 
+    async def _range(self, peer: Peer, genesis: Hash, kind: int, start: int, count: int) -> list[Any]:
+        answer: list[Any] = await request(
+            self.host, peer.id, sync_protocol(genesis), Request(kind, start, min(count, MAX_COUNT)), kind
+        )
+        return answer
+
     async def blocks(self, peer: Peer, genesis: Hash, start: int, count: int) -> list[bytes]:
         """Raw blocks `start`… (fewer than `count` when the frame is full or the chain ends)."""
-        count = min(count, MAX_COUNT)
-        blocks: list[bytes] = await request(
-            self.host, peer.id, sync_protocol(genesis), Request(BLOCKS, start, count), BLOCKS
-        )
-        return blocks
+        return await self._range(peer, genesis, BLOCKS, start, count)
+
+    async def hashes(self, peer: Peer, genesis: Hash, start: int, count: int) -> list[Hash]:
+        """The hashes of the peer's blocks `start`…"""
+        return await self._range(peer, genesis, HASHES, start, count)
 
     async def digests(self, peer: Peer, genesis: Hash, start: int, count: int) -> list[Hash]:
         """The state digests the peer recorded after blocks `start`…"""
-        digests: list[Hash] = await request(
-            self.host,
-            peer.id,
-            sync_protocol(genesis),
-            Request(DIGESTS, start, min(count, MAX_COUNT)),
-            DIGESTS,
-        )
-        return digests
-
-    async def download(self, genesis: Hash, until: int, *, chunk: int = 200) -> AsyncIterator[bytes]:
-        """Blocks 0…`until` in order, each range asked of the next peer in turn (falling back to the
-        others when one fails), so no single peer serves the whole chain."""
-        number = 0
-        turn = 0
-        while number <= until:
-            wanted = min(chunk, until - number + 1)
-            errors: list[str] = []
-            for attempt in range(len(self.peers)):
-                peer = self.peers[(turn + attempt) % len(self.peers)]
-                try:
-                    raw_blocks = await self.blocks(peer, genesis, number, wanted)
-                except Exception as exc:  # an error answer, a timeout, a broken stream: next peer
-                    errors.append(f"{peer.address}: {exc}")
-                    continue
-                if raw_blocks:
-                    break
-                errors.append(f"{peer.address}: no block {number}")
-            else:
-                raise PeerError(f"no peer served block {number}: " + "; ".join(errors))
-            turn += 1
-            for raw in raw_blocks[:wanted]:
-                yield raw
-                number += 1
+        return await self._range(peer, genesis, DIGESTS, start, count)
 
 
 @asynccontextmanager

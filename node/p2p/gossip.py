@@ -11,6 +11,7 @@ publishes), content message ids, a short validation cache (a rejection for "unkn
 not stick), services started outside `host.run()`.
 """
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -82,7 +83,8 @@ class Gossip:
         self.blocks: trio.MemorySendChannel[Received]
         self.blocks, self.block_inbox = trio.open_memory_channel[Received](256)
         self.documents, self.document_inbox = trio.open_memory_channel[Received](1024)
-        self._faults_to_report: list[tuple[Any, str]] = []
+        # validators are synchronous: they hand faults to `_report_faults`, which awaits the node
+        self._faults, self._fault_inbox = trio.open_memory_channel[tuple[Any, str]](1024)
 
     @asynccontextmanager
     async def services(self) -> AsyncIterator["Gossip"]:
@@ -137,7 +139,7 @@ class Gossip:
         try:
             block = self._decode_block(message.data)
         except ProtocolError as exc:
-            self._faults_to_report.append((forwarder, f"gossiped a bad block: {exc}"))
+            self._note_fault(forwarder, f"gossiped a bad block: {exc}")
             return False
         except Exception as exc:  # never let a validator raise (libp2p-notes §3)
             log.warning("block validator: %r", exc)
@@ -156,7 +158,7 @@ class Gossip:
         try:
             self._decode_document(message.data)
         except ProtocolError as exc:
-            self._faults_to_report.append((forwarder, f"gossiped a bad document: {exc}"))
+            self._note_fault(forwarder, f"gossiped a bad document: {exc}")
             return False
         except Exception as exc:
             log.warning("document validator: %r", exc)
@@ -175,10 +177,10 @@ class Gossip:
             except trio.WouldBlock:
                 log.info("gossip inbox full: dropping one message (sync will catch up)")
 
+    def _note_fault(self, peer: Any, reason: str) -> None:
+        with contextlib.suppress(trio.WouldBlock):  # a flood beyond 1,024 pending faults: bans come anyway
+            self._faults.send_nowait((peer, reason))
+
     async def _report_faults(self) -> None:
-        """Validators are synchronous: they note faults, which are reported to the node from here."""
-        while True:
-            while self._faults_to_report:
-                peer, reason = self._faults_to_report.pop(0)
-                await self._fault(peer, reason)
-            await trio.sleep(0.1)
+        async for peer, reason in self._fault_inbox:
+            await self._fault(peer, reason)
