@@ -21,26 +21,15 @@ from typing import Any
 import _common  # noqa: F401  (puts the repository on sys.path)
 import trio
 from _chain import BenchChain
-from bench_sync import start_server
+from bench_sync import datadir_at_block_zero, start_server
 
-from node.chain import ChainManager
-from node.datadir import STORE_NAME, NodeConfig, write_config
 from node.node import Node
-from node.store import LevelStore
 from protocol.documents import Block
 from protocol.rules.block import validate_block
 from protocol.state import MemoryState
 
 APPLIED = re.compile(r"block (\d+) (?:applied|switched) at ([\d.]+)")
 WARM_UP = 3
-
-
-def datadir(path: Path, genesis: Block) -> Path:
-    store = LevelStore.open(path / STORE_NAME)
-    ChainManager(store, genesis_hash=genesis.hash).add_block(genesis)
-    store.close()
-    write_config(path, NodeConfig(currency=genesis.currency, genesis=genesis.hash))
-    return path
 
 
 def start_node(path: Path, bootstrap: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -59,7 +48,7 @@ async def run_network(
         await nursery.start(publisher.run)
         addresses = [publisher.address]
         for index in range(nodes):
-            path = datadir(root / f"node{index}", blocks[0])
+            path = datadir_at_block_zero(root / f"node{index}", blocks[0])
             process, address = await trio.to_thread.run_sync(
                 start_node, path, addresses[-2:], root / f"node{index}.log"
             )
@@ -98,7 +87,7 @@ def main() -> None:
     validation_ms = (time.perf_counter() - start) / (len(chain.blocks) - 1) * 1000
     with tempfile.TemporaryDirectory(prefix="june-bench-propagation-") as scratch:
         root = Path(scratch)
-        publisher = Node(datadir(root / "publisher", chain.blocks[0]))
+        publisher = Node(datadir_at_block_zero(root / "publisher", chain.blocks[0]))
         processes: list[subprocess.Popen[bytes]] = []
         try:
             published = trio.run(

@@ -29,6 +29,7 @@ from node.chainfile import read_chain
 from node.datadir import STORE_NAME, NodeConfig, write_config
 from node.node import Node
 from node.store import LevelStore
+from protocol.documents import Block
 from protocol.rules.block import validate_block
 from protocol.state import MemoryState
 
@@ -83,12 +84,17 @@ def start_server(
     raise RuntimeError("a serving node did not start")
 
 
-def first_block_only(chain_file: Path, datadir: Path) -> None:
-    block = next(read_chain(chain_file))
+def first_block_only(chain_file: Path, datadir: Path) -> Path:
+    return datadir_at_block_zero(datadir, next(read_chain(chain_file)))
+
+
+def datadir_at_block_zero(datadir: Path, block: Block) -> Path:
+    """A data directory holding only `block` (block 0)."""
     store = LevelStore.open(datadir / STORE_NAME)
     ChainManager(store, genesis_hash=block.hash).add_block(block)
     store.close()
     write_config(datadir, NodeConfig(currency=block.currency, genesis=block.hash))
+    return datadir
 
 
 async def sync_from(addresses: list[str], datadir: Path, target: int) -> float:
