@@ -111,9 +111,7 @@ class Mempool:
         document_hash = document.hash
         if document_hash in self._documents:
             return AdmissionResult(Admission.KNOWN)
-        pointer = self.store.head_pointer()
-        if pointer is not None and (self._spending is None or self._spending.number != pointer[0] + 1):
-            self.revalidate()  # the head moved since the last check: rebuild on the new one
+        self._follow_head()
         kind = type(document)
         total, per_issuer = LIMITS[kind]
         if self._per_kind[kind] >= total:
@@ -130,10 +128,14 @@ class Mempool:
 
     def spending_view(self) -> StateView:
         """The head as the pool's transactions leave it: what a key can spend next."""
-        pointer = self.store.head_pointer()
-        if self._spending is None or pointer is None or self._spending.number != pointer[0] + 1:
-            self.revalidate()
+        self._follow_head()
         return self.store if self._spending is None else self._spending
+
+    def _follow_head(self) -> None:
+        """Re-check the pool if the head moved since the pool's transactions were last applied."""
+        pointer = self.store.head_pointer()
+        if pointer is not None and (self._spending is None or self._spending.number != pointer[0] + 1):
+            self.revalidate()
 
     def _fresh_overlay(self) -> Overlay | None:
         pointer = self.store.head_pointer()
