@@ -43,6 +43,9 @@ def build_app(api: ApiContext) -> FastAPI:
         version=api.version,
         description="Reads of the chain, the web of trust and money; submission of signed documents. "
         "Never asks for nor accepts a secret key: documents are signed by the wallet.",
+        # a path with a stray slash (`/blocks/%2F` decodes to `/blocks//`) is a plain 404 with a
+        # reason, not a redirect without one
+        redirect_slashes=False,
     )
     app.state.api = api
     for router in (chain.router, money.router, wot.router, sources.router, submit.router):

@@ -151,3 +151,9 @@ async def test_a_failure_of_the_node_is_a_logged_json_500(
         response = await http.get("/node")
     assert response.status_code == 500 and "disk" not in response.json()["error"]
     assert "disk on fire" in caplog.text
+
+
+async def test_a_stray_slash_is_a_plain_404_not_a_redirect(client: httpx.AsyncClient) -> None:
+    for path in ("/blocks/%2F", "/node/", "/blocks/"):
+        response = await client.get(path)
+        assert response.status_code == 404 and response.json()["error"]
