@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,29 @@ from protocol.keys import Keypair
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _candidates() -> list[Path]:
+    """$JUNE_SHARED; `../shared` beside the checkout (CI puts it there); or, for a local clone made
+    elsewhere, `../shared` beside the repository it was cloned from."""
+    if "JUNE_SHARED" in os.environ:
+        return [Path(os.environ["JUNE_SHARED"])]
+    places = [ROOT.parent / "shared"]
+    origin = subprocess.run(
+        ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and Path(origin).is_dir():
+        places.append(Path(origin).resolve().parent / "shared")
+    return places
+
+
 def shared_dir() -> Path:
-    """`../shared` beside the checkout (CI puts it there), or $JUNE_SHARED."""
-    path = Path(os.environ.get("JUNE_SHARED", ROOT.parent / "shared"))
-    if not (path / "vectors" / "public.json").is_file():
-        pytest.fail(f"shared test material not found at {path} (set JUNE_SHARED)")
-    return path
+    places = _candidates()
+    for path in places:
+        if (path / "vectors" / "public.json").is_file():
+            return path
+    pytest.fail(f"shared test material not found at {', '.join(map(str, places))} (set JUNE_SHARED)")
 
 
 @pytest.fixture(scope="session")
