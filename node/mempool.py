@@ -3,20 +3,70 @@
 Every document is checked against the head's state with the rules blocks use
 (`protocol.rules.pending`). Transactions are checked against the head plus the pool's earlier
 transactions, so a wallet may chain payments (spend an output still pending) and a second spend of
-a source already spent in the pool is refused at once. The pool is bounded per kind and per issuer,
-so a flood from one key cannot crowd out the others, and it is kept in the store so that it
-survives a restart.
+a source already spent in the pool is refused at once. The pool is kept in the store (under the
+`P` prefix) so that it survives a restart.
+
+Bounds and eviction
+-------------------
+The pool is bounded per kind and per issuer (`LIMITS`), so its memory is bounded whatever arrives.
+When a kind's pool, or an issuer's share of it, is full, the newcomer is compared with the document
+held there that is least likely to be written, and replaces it only if its own priority is strictly
+higher; otherwise the answer is FULL, with the reason. Priorities, highest first, per kind:
+
+- Identity: (1) how many distinct members certify it in the pool: a newcomer needs sigQty of them
+  to be written, and certifications come from members only (the rules refuse others), so this is
+  the signal a flood of throwaway keys cannot forge; (2) whether its owner asked to join (a pending
+  IN membership with its uid): an identity is written only with its joiner; (3) origin: the node's
+  own (LOCAL) over a client's submission (CLIENT) over a gossip relay (RELAY), since a client is
+  answered and can be asked to retry elsewhere while relayed junk costs its sender nothing; (4) age,
+  older first, so that a flood of equal rank cannot churn out what waited before it.
+  A new identity never has certifications or a join request yet (both need it in the pool first):
+  it can only take the place of a younger identity with neither, relayed when it comes from a
+  client. Relayed junk thus never evicts anything, and nothing evicts an identity a member certified.
+- Membership: (1) a member's renewal or leave, which keeps the web of trust as it is and cannot be
+  flooded (one per member per msPeriod); then joins, by (2) how many distinct members certify the
+  joiner (live written certifications and pending ones): the quorum it needs to be written;
+  (3) a join of a written (excluded, not revoked) identity over a newcomer's; (4) origin; (5) age.
+  A newcomer's join needs its pending identity, so such joins are bounded by the identity pool.
+- Certification, revocation: origin, then age. Only members may issue them (the rules refuse the
+  others, including revocations of non-members), so the per-issuer bound stops a flood.
+- Transaction: origin, then age; a transaction that another pending one spends is never evicted
+  (its child would become invalid), nor one the newcomer spends. Spending needs real sources, and
+  the per-issuer bound holds.
+
+Dependants: when an identity is evicted or removed, the certifications to it and its owner's join
+request are re-checked at once and leave too, unless another pending identity of the same key (same
+uid, for a join) still carries them; when a transaction leaves, those that spent its outputs leave
+with it. (After a new head, the re-check in arrival order drops them the same way.) Every index and
+count is updated with the document it counts (`consistency_errors` checks this, memory follows the
+pool's size), and an eviction deletes the document from the store in the same write batch that
+stores the newcomer. The lowest priority of a kind is found with a heap, so a flood costs
+O(log n) per document, whether it is refused or evicts.
+
+The stored value is `RECORD_MARK`, one origin byte, the 8-byte arrival number, then the document's
+canonical CBOR, so that origin and age survive a restart; a value without the mark (older
+versions) is read as a relayed document older than all the others.
 """
 
-from collections import Counter
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from node.errors import NodeError
 from node.store import LevelStore
 from protocol.crypto import Hash, PublicKey
-from protocol.documents import Certification, Identity, Membership, Revocation, Transaction, decode_pending
+from protocol.documents import (
+    Certification,
+    Identity,
+    Membership,
+    MembershipType,
+    Revocation,
+    Transaction,
+    TransactionSource,
+    decode_pending,
+)
 from protocol.documents.pending import PendingDocument
 from protocol.errors import DecodeError, RuleViolation
 from protocol.rules.context import RuleContext
@@ -26,6 +76,8 @@ from protocol.state.overlay import Overlay
 from protocol.state.view import StateView
 
 PENDING_PREFIX = b"P"
+#: First byte of a stored pending value; no document starts with it (documents are CBOR arrays).
+RECORD_MARK = 0x01
 
 #: How many documents of each kind the pool holds, and how many of them one issuer may have.
 LIMITS: dict[type, tuple[int, int]] = {
@@ -34,6 +86,14 @@ LIMITS: dict[type, tuple[int, int]] = {
     Certification: (5000, 10),
     Revocation: (1000, 1),
     Transaction: (10000, 50),
+}
+
+_PLURAL: dict[type, str] = {
+    Identity: "identities",
+    Membership: "memberships",
+    Certification: "certifications",
+    Revocation: "revocations",
+    Transaction: "transactions",
 }
 
 
@@ -47,89 +107,413 @@ class Admission(StrEnum):
     FULL = "full"  # the pool (or this issuer's share of it) is full: try again later
 
 
+class Origin(StrEnum):
+    """Where a pending document came from, one of the signals of its priority."""
+
+    CLIENT = "client"  # submitted to this node's API
+    RELAY = "relay"  # relayed by a peer's gossip
+    LOCAL = "local"  # the node's own forger or operator
+
+
+_ORIGIN_RANK = {Origin.RELAY: 0, Origin.CLIENT: 1, Origin.LOCAL: 2}
+_ORIGIN_CODE = {Origin.CLIENT: b"c", Origin.RELAY: b"r", Origin.LOCAL: b"l"}
+_ORIGIN_OF_CODE = {code: origin for origin, code in _ORIGIN_CODE.items()}
+
+# A membership's standing on the head (part of its priority).
+_NEWCOMER, _WRITTEN, _MEMBER = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class AdmissionResult:
     admission: Admission
     reason: str = ""
+    evicted: tuple[Hash, ...] = ()  # documents that left the pool to make room (and their dependants)
 
 
 def issuers_of(document: PendingDocument) -> tuple[PublicKey, ...]:
     return document.issuers if isinstance(document, Transaction) else (document.issuer,)
 
 
-class Mempool:
-    """Pending documents of one node, persisted in its store under the `P` prefix."""
+def _parents_of(document: PendingDocument) -> set[Hash]:
+    """Hashes of the transactions whose outputs `document` spends."""
+    if not isinstance(document, Transaction):
+        return set()
+    return {i.source.tx_hash for i in document.inputs if isinstance(i.source, TransactionSource)}
 
-    def __init__(self, store: LevelStore) -> None:
+
+@dataclass(slots=True)
+class _Entry:
+    hash: Hash
+    document: PendingDocument
+    origin: Origin
+    seq: int  # arrival number: lower is older
+    standing: int = _NEWCOMER  # memberships: _MEMBER, _WRITTEN or _NEWCOMER on the head
+    written_certifiers: frozenset[PublicKey] = frozenset()  # memberships of written non-members
+
+    def record(self) -> bytes:
+        return (
+            bytes((RECORD_MARK,))
+            + _ORIGIN_CODE[self.origin]
+            + self.seq.to_bytes(8, "big")
+            + self.document.to_bytes()
+        )
+
+
+def _read_record(raw: bytes) -> tuple[Origin, int | None, bytes]:
+    """(origin, arrival number, document bytes) of a stored value; raise `ValueError` if malformed."""
+    if raw[:1] != bytes((RECORD_MARK,)):
+        return Origin.RELAY, None, raw  # written before origins were kept
+    if len(raw) < 10 or raw[1:2] not in _ORIGIN_OF_CODE:
+        raise ValueError("truncated pending record")
+    return _ORIGIN_OF_CODE[raw[1:2]], int.from_bytes(raw[2:10], "big"), raw[10:]
+
+
+class _Deleter(Protocol):
+    def delete(self, key: bytes) -> None: ...
+
+
+class Mempool:
+    """Pending documents of one node, persisted in its store under the `P` prefix.
+
+    `limits` overrides some of `LIMITS` (kind → (total, per issuer))."""
+
+    def __init__(self, store: LevelStore, *, limits: dict[type, tuple[int, int]] | None = None) -> None:
         self.store = store
-        self._documents: dict[Hash, PendingDocument] = {}
-        # Counts for the bounds, kept as documents come and go (a scan per admission is quadratic)
-        self._per_kind: Counter[type] = Counter()
-        self._per_issuer: Counter[tuple[type, PublicKey]] = Counter()
+        self.limits = {**LIMITS, **(limits or {})}
+        self._entries: dict[Hash, _Entry] = {}  # in arrival order
+        # Indexes, kept as documents come and go (a scan per admission is quadratic); an empty
+        # entry is deleted, so that their size follows the pool's
+        self._by_kind: dict[type, dict[Hash, _Entry]] = {kind: {} for kind in _PLURAL}
+        self._by_issuer: dict[tuple[type, PublicKey], dict[Hash, _Entry]] = {}
+        self._certs_to: dict[PublicKey, dict[Hash, Certification]] = {}  # by receiver
+        self._spenders: dict[Hash, set[Hash]] = {}  # pending transaction → pending ones spending it
+        # Per kind, a heap of (priority, hash), lowest first. When a document's priority changes an
+        # item with the new one is pushed; items of documents gone or with an outdated priority are
+        # dropped when they come up, and the heap is rebuilt when it holds too many of them.
+        self._heaps: dict[type, list[tuple[tuple[int, ...], Hash]]] = {kind: [] for kind in _PLURAL}
+        self._next_seq = 0
         self._spending = self._fresh_overlay()  # the head with the pool's transactions applied
         self._load()
 
-    def _keep(self, document: PendingDocument) -> None:
-        self._documents[document.hash] = document
-        self._per_kind[type(document)] += 1
-        self._per_issuer.update((type(document), key) for key in issuers_of(document))
+    # Bookkeeping -------------------------------------------------------------------------------
 
-    def _forget(self, document_hash: Hash) -> PendingDocument | None:
-        document = self._documents.pop(document_hash, None)
-        if document is not None:
-            self._per_kind[type(document)] -= 1
-            self._per_issuer.subtract((type(document), key) for key in issuers_of(document))
-            self.store.db.delete(PENDING_PREFIX + document_hash)
-        return document
+    def _keep(self, entry: _Entry) -> None:
+        document, document_hash = entry.document, entry.hash
+        kind = type(document)
+        self._entries[document_hash] = entry
+        self._by_kind[kind][document_hash] = entry
+        for key in issuers_of(document):
+            self._by_issuer.setdefault((kind, key), {})[document_hash] = entry
+        if isinstance(document, Certification):
+            self._certs_to.setdefault(document.receiver, {})[document_hash] = document
+        for parent in _parents_of(document):
+            if parent in self._entries:
+                self._spenders.setdefault(parent, set()).add(document_hash)
+        self._push(entry)
+        self._reprioritise(document)
+
+    def _forget(self, document_hash: Hash, writer: _Deleter) -> _Entry | None:
+        entry = self._entries.pop(document_hash, None)
+        if entry is None:
+            return None
+        document = entry.document
+        kind = type(document)
+        del self._by_kind[kind][document_hash]
+        for key in issuers_of(document):
+            held = self._by_issuer[kind, key]
+            del held[document_hash]
+            if not held:
+                del self._by_issuer[kind, key]
+        if isinstance(document, Certification):
+            certs = self._certs_to[document.receiver]
+            del certs[document_hash]
+            if not certs:
+                del self._certs_to[document.receiver]
+        for parent in _parents_of(document):
+            spenders = self._spenders.get(parent)
+            if spenders is not None:
+                spenders.discard(document_hash)
+                if not spenders:
+                    del self._spenders[parent]
+        self._spenders.pop(document_hash, None)
+        self._reprioritise(document)
+        writer.delete(PENDING_PREFIX + document_hash)
+        return entry
+
+    def _push(self, entry: _Entry) -> None:
+        kind = type(entry.document)
+        heap = self._heaps[kind]
+        heapq.heappush(heap, (self._priority(entry), entry.hash))
+        if len(heap) > 2 * len(self._by_kind[kind]) + 64:
+            self._rebuild_heap(kind)
+
+    def _rebuild_heap(self, kind: type) -> None:
+        heap = [(self._priority(entry), entry.hash) for entry in self._by_kind[kind].values()]
+        heapq.heapify(heap)
+        self._heaps[kind] = heap
+
+    def _reprioritise(self, document: PendingDocument) -> None:
+        """Push the new priorities of the documents whose priority `document` coming or going changed:
+        a certification counts for its receiver's identity and join, a join for its identity."""
+        if isinstance(document, Certification):
+            kinds: tuple[type, ...] = (Identity, Membership)
+        elif isinstance(document, Membership):
+            kinds = (Identity,)
+        else:
+            return
+        key = document.receiver if isinstance(document, Certification) else document.issuer
+        for kind in kinds:
+            for entry in self._by_issuer.get((kind, key), {}).values():
+                self._push(entry)
+
+    def _evict(self, document_hash: Hash, writer: _Deleter) -> list[_Entry]:
+        """Forget a document, then its dependants that no longer pass; return all that left."""
+        entry = self._entries.get(document_hash)
+        if entry is None:
+            return []
+        document = entry.document
+        dependants: list[Hash] = []
+        if isinstance(document, Identity):
+            certs = self._certs_to.get(document.issuer, {})
+            dependants = [h for h, cert in certs.items() if cert.identity == document_hash]
+            if self.store.identity(document.issuer) is None:
+                dependants += list(self._by_issuer.get((Membership, document.issuer), {}))
+        self._forget(document_hash, writer)
+        gone = [entry]
+        for dependant in dependants:
+            held = self._entries.get(dependant)
+            if held is None:
+                continue
+            try:
+                self._check(held.document)
+            except RuleViolation:
+                gone += self._evict(dependant, writer)
+        if isinstance(document, Transaction):
+            gone += self._reapply(writer)  # and drop the transactions that spent its outputs
+        return gone
 
     def _load(self) -> None:
         chain = self.store.chain()
+        currency = None if chain is None else chain.currency
+        loaded: list[tuple[int | None, _Entry]] = []
         for key, raw in self.store.db.iterator(prefix=PENDING_PREFIX):
             try:
-                document = decode_pending(raw, currency=None if chain is None else chain.currency)
-            except DecodeError:
+                origin, seq, body = _read_record(raw)
+                document = decode_pending(body, currency=currency)
+            except (DecodeError, ValueError):
                 self.store.db.delete(key)
                 continue
-            self._keep(document)
+            document_hash = document.hash
+            if key != PENDING_PREFIX + document_hash:
+                self.store.db.delete(key)
+                continue
+            loaded.append((seq, _Entry(document_hash, document, origin, seq or 0)))
+        legacy = [entry for seq, entry in loaded if seq is None]
+        for number, entry in enumerate(legacy):  # older than any kept with its number, in key order
+            entry.seq = number - len(legacy)
+        for entry in sorted((entry for _seq, entry in loaded), key=lambda e: e.seq):
+            self._keep(entry)
+            self._next_seq = max(self._next_seq, entry.seq + 1)
         self.revalidate()
 
+    def consistency_errors(self) -> list[str]:
+        """What is wrong with the pool's indexes, counts and stored copy (nothing, unless a bug)."""
+        errors: list[str] = []
+        for document_hash, entry in self._entries.items():
+            if entry.document.hash != document_hash or entry.hash != document_hash:
+                errors.append(f"{document_hash.hex()} is kept under another hash")
+        by_kind = {
+            kind: {h for h, e in self._entries.items() if type(e.document) is kind} for kind in _PLURAL
+        }
+        if {kind: set(held) for kind, held in self._by_kind.items()} != by_kind:
+            errors.append("the per-kind index differs from the pool")
+        by_issuer: dict[tuple[type, PublicKey], set[Hash]] = {}
+        for document_hash, entry in self._entries.items():
+            for key in issuers_of(entry.document):
+                by_issuer.setdefault((type(entry.document), key), set()).add(document_hash)
+        if {slot: set(held) for slot, held in self._by_issuer.items()} != by_issuer:
+            errors.append("the per-issuer index differs from the pool")
+        certs_to: dict[PublicKey, set[Hash]] = {}
+        spenders: dict[Hash, set[Hash]] = {}
+        for document_hash, entry in self._entries.items():
+            if isinstance(entry.document, Certification):
+                certs_to.setdefault(entry.document.receiver, set()).add(document_hash)
+            for parent in _parents_of(entry.document):
+                if parent in self._entries:
+                    spenders.setdefault(parent, set()).add(document_hash)
+        if {key: set(held) for key, held in self._certs_to.items()} != certs_to:
+            errors.append("the certification index differs from the pool")
+        if self._spenders != spenders:
+            errors.append("the spender index differs from the pool")
+        for kind, heap in self._heaps.items():
+            if not {(self._priority(e), h) for h, e in self._by_kind[kind].items()} <= set(heap):
+                errors.append(f"the heap of {_PLURAL[kind]} misses a current priority")
+            if len(heap) > 2 * len(self._by_kind[kind]) + 64:
+                errors.append(f"the heap of {_PLURAL[kind]} holds {len(heap)} items")
+        for kind, (total, per_issuer) in self.limits.items():
+            if len(self._by_kind[kind]) > total:
+                errors.append(f"{len(self._by_kind[kind])} {_PLURAL[kind]}, over the bound of {total}")
+            if any(len(held) > per_issuer for (k, _key), held in self._by_issuer.items() if k is kind):
+                errors.append(f"an issuer has more than {per_issuer} {_PLURAL[kind]}")
+        stored = {bytes(key): bytes(raw) for key, raw in self.store.db.iterator(prefix=PENDING_PREFIX)}
+        expected = {PENDING_PREFIX + h: e.record() for h, e in self._entries.items() if e.seq >= 0}
+        legacy = {PENDING_PREFIX + h for h, e in self._entries.items() if e.seq < 0}
+        if {k: v for k, v in stored.items() if k not in legacy} != expected or not legacy <= stored.keys():
+            errors.append("the store's pending documents differ from the pool")
+        return errors
+
+    # Reading -----------------------------------------------------------------------------------
+
     def __len__(self) -> int:
-        return len(self._documents)
+        return len(self._entries)
 
     def __contains__(self, document_hash: object) -> bool:
-        return document_hash in self._documents
+        return document_hash in self._entries
 
     def documents(self) -> list[PendingDocument]:
-        """Every pending document, oldest kinds first (the forger picks what fits)."""
-        return list(self._documents.values())
+        """Every pending document, in arrival order (the forger picks what fits)."""
+        return [entry.document for entry in self._entries.values()]
 
-    def add(self, document: PendingDocument, *, durable: bool = True) -> AdmissionResult:
-        """Admit a document that could be written in the next block; raise `RuleViolation` if not.
-
-        `durable`: on disk before this returns (a client is told "accepted"); relayed documents
-        skip the disk sync, a crash loses at most the latest of them, which peers still hold."""
-        document_hash = document.hash
-        if document_hash in self._documents:
-            return AdmissionResult(Admission.KNOWN)
-        self._follow_head()
-        kind = type(document)
-        total, per_issuer = LIMITS[kind]
-        if self._per_kind[kind] >= total:
-            return AdmissionResult(Admission.FULL, f"the pool holds {total} {kind.__name__.lower()}s already")
-        for key in issuers_of(document):
-            if self._per_issuer[kind, key] >= per_issuer:
-                return AdmissionResult(
-                    Admission.FULL, f"this issuer has {per_issuer} pending {kind.__name__.lower()}s"
-                )
-        self._check(document)
-        self._keep(document)
-        self.store.db.put(PENDING_PREFIX + document_hash, document.to_bytes(), sync=durable)
-        return AdmissionResult(Admission.ACCEPTED)
+    def origin(self, document_hash: Hash) -> Origin | None:
+        """Where a pending document came from, or None if it is not in the pool."""
+        entry = self._entries.get(document_hash)
+        return None if entry is None else entry.origin
 
     def spending_view(self) -> StateView:
         """The head as the pool's transactions leave it: what a key can spend next."""
         self._follow_head()
         return self.store if self._spending is None else self._spending
+
+    # Admission ---------------------------------------------------------------------------------
+
+    def add(
+        self, document: PendingDocument, *, durable: bool = True, origin: Origin = Origin.CLIENT
+    ) -> AdmissionResult:
+        """Admit a document that could be written in the next block; raise `RuleViolation` if not.
+
+        When the pool is full, the document takes the place of one less likely to be written (see
+        the module's docstring), or is answered FULL. `durable`: on disk before this returns (a
+        client is told "accepted"); relayed documents skip the disk sync, a crash loses at most the
+        latest of them, which peers still hold."""
+        document_hash = document.hash
+        if document_hash in self._entries:
+            return AdmissionResult(Admission.KNOWN)
+        self._follow_head()
+        entry = _Entry(document_hash, document, origin, self._next_seq)
+        self._assess(entry)
+        victims = self._victims(entry)
+        if isinstance(victims, str):
+            return AdmissionResult(Admission.FULL, victims)
+        self._check(document)
+        self._next_seq += 1
+        evicted: list[Hash] = []
+        with self.store.db.write_batch(sync=durable) as batch:
+            self._keep(entry)
+            batch.put(PENDING_PREFIX + document_hash, entry.record())
+            for victim in victims:
+                evicted += (gone.hash for gone in self._evict(victim.hash, batch))
+        return AdmissionResult(Admission.ACCEPTED, evicted=tuple(evicted))
+
+    def _victims(self, entry: _Entry) -> list[_Entry] | str:
+        """The documents `entry` must replace to fit, or why it does not fit."""
+        kind = type(entry.document)
+        total, per_issuer = self.limits[kind]
+        priority = self._priority(entry)
+        victims: list[_Entry] = []
+        spared = _parents_of(entry.document)
+
+        def make_room(held: dict[Hash, _Entry], bound: int) -> bool:
+            while len(held) - sum(victim.hash in held for victim in victims) >= bound:
+                excluded = spared | {victim.hash for victim in victims}
+                lowest = self._lowest_of(kind, held, excluded)
+                if lowest is None or not priority > self._priority(lowest):
+                    return False
+                victims.append(lowest)
+            return True
+
+        for key in issuers_of(entry.document):
+            if not make_room(self._by_issuer.get((kind, key), {}), per_issuer):
+                return (
+                    f"this issuer has {per_issuer} pending {_PLURAL[kind]}, "
+                    "none less likely to be written than this one"
+                )
+        if not make_room(self._by_kind[kind], total):
+            return f"the pool holds {total} {_PLURAL[kind]}, none less likely to be written than this one"
+        return victims
+
+    def _lowest_of(self, kind: type, held: dict[Hash, _Entry], excluded: set[Hash]) -> _Entry | None:
+        """The document of `held` least likely to be written that may be evicted, if any: not in
+        `excluded`, and not a transaction another pending one spends (it stays while its child does)."""
+        if held is not self._by_kind[kind]:  # an issuer's share: a few documents
+            candidates = (e for h, e in held.items() if h not in excluded and h not in self._spenders)
+            return min(candidates, key=self._priority, default=None)
+        heap = self._heaps[kind]
+        passed: list[tuple[tuple[int, ...], Hash]] = []
+        lowest = None
+        while heap:
+            priority, document_hash = heap[0]
+            entry = self._entries.get(document_hash)
+            if entry is None or self._priority(entry) != priority:
+                heapq.heappop(heap)  # gone, or an outdated priority (an item with the current one exists)
+            elif document_hash in excluded or document_hash in self._spenders:
+                passed.append(heapq.heappop(heap))
+            else:
+                lowest = entry
+                break
+        for item in passed:
+            heapq.heappush(heap, item)
+        return lowest
+
+    def _priority(self, entry: _Entry) -> tuple[int, ...]:
+        """How likely a document is to be written: higher is likelier (see the module's docstring)."""
+        document = entry.document
+        tail = (_ORIGIN_RANK[entry.origin], -entry.seq)
+        if isinstance(document, Identity):
+            return (self._certifiers(document.issuer, document.hash), self._has_join(document), *tail)
+        if isinstance(document, Membership):
+            if entry.standing == _MEMBER:
+                return (1, 0, _MEMBER, *tail)
+            certifiers = self._pending_certifiers(document.issuer) | entry.written_certifiers
+            return (0, len(certifiers), entry.standing, *tail)
+        return tail
+
+    def _pending_certifiers(self, receiver: PublicKey, identity: Hash | None = None) -> set[PublicKey]:
+        """Issuers of the pool's certifications to `receiver` (of its identity `identity`, if given).
+
+        They are members: the rules admit no other issuer, and the pool is re-checked when the head
+        moves."""
+        certs = self._certs_to.get(receiver, {})
+        return {c.issuer for c in certs.values() if identity is None or c.identity == identity}
+
+    def _certifiers(self, receiver: PublicKey, identity: Hash) -> int:
+        return len(self._pending_certifiers(receiver, identity))
+
+    def _has_join(self, identity: Identity) -> int:
+        held = self._by_issuer.get((Membership, identity.issuer), {})
+        return int(
+            any(
+                isinstance(e.document, Membership)
+                and e.document.type is MembershipType.IN
+                and e.document.uid == identity.uid
+                for e in held.values()
+            )
+        )
+
+    def _assess(self, entry: _Entry) -> None:
+        """Compute the head-dependent part of a membership's priority (its issuer's standing)."""
+        document = entry.document
+        if not isinstance(document, Membership):
+            return
+        identity = self.store.identity(document.issuer)
+        if identity is None:
+            entry.standing, entry.written_certifiers = _NEWCOMER, frozenset()
+        elif identity.member:
+            entry.standing, entry.written_certifiers = _MEMBER, frozenset()
+        else:
+            entry.standing = _WRITTEN
+            entry.written_certifiers = frozenset(self.store.certifiers_of(document.issuer))
+
+    # Checks ------------------------------------------------------------------------------------
 
     def _follow_head(self) -> None:
         """Re-check the pool if the head moved since the pool's transactions were last applied."""
@@ -140,6 +524,24 @@ class Mempool:
     def _fresh_overlay(self) -> Overlay | None:
         pointer = self.store.head_pointer()
         return None if pointer is None else Overlay(self.store, pointer[0] + 1)
+
+    def _reapply(self, writer: _Deleter) -> list[_Entry]:
+        """Rebuild the spending overlay from the pool's transactions after one of them left, and
+        drop those that spent what is gone (all passed with it: a missing source is what changed)."""
+        self._spending = self._fresh_overlay()
+        if self._spending is None or self.store.head() is None:
+            return []
+        ctx = RuleContext.for_pending(self.store)
+        dropped: list[_Entry] = []
+        for entry in list(self._by_kind[Transaction].values()):  # in arrival order: parents first
+            transaction = entry.document
+            assert isinstance(transaction, Transaction)
+            if all(self._spending.source(i.source) is not None for i in transaction.inputs):
+                apply_transaction(self._spending, ctx, transaction, set())
+            else:
+                self._forget(entry.hash, writer)
+                dropped.append(entry)
+        return dropped
 
     def _check(self, document: PendingDocument) -> None:
         """Check `document` on the head (transactions: on the head and the pool's transactions,
@@ -162,9 +564,10 @@ class Mempool:
             return None
         if self.store.identity(target) is not None:
             return None
-        return next(
-            (d for d in self._documents.values() if isinstance(d, Identity) and d.issuer == target), None
-        )
+        for entry in self._by_issuer.get((Identity, target), {}).values():
+            if isinstance(entry.document, Identity):
+                return entry.document
+        return None
 
     def revalidate(self) -> list[tuple[PendingDocument, str]]:
         """Drop what the new head made invalid (written in a block, spent, expired); say what and why."""
@@ -172,14 +575,32 @@ class Mempool:
         self._spending = self._fresh_overlay()
         if self.store.head() is None:
             return dropped
-        for document_hash, document in list(self._documents.items()):  # in arrival order
+        for document_hash, entry in list(self._entries.items()):  # in arrival order
             try:
-                self._check(document)
+                self._check(entry.document)
             except RuleViolation as violation:
-                self._forget(document_hash)
-                dropped.append((document, str(violation)))
+                self._forget(document_hash, self.store.db)
+                dropped.append((entry.document, str(violation)))
+            else:
+                self._assess(entry)
+        for kind in self._heaps:  # memberships' standings may have changed
+            self._rebuild_heap(kind)
+        dropped += ((entry.document, "the pool is over its bounds") for entry in self._trim())
         return dropped
 
+    def _trim(self) -> list[_Entry]:
+        """Evict the documents least likely to be written while a bound is exceeded (after a
+        restart with lower limits)."""
+        trimmed: list[_Entry] = []
+        for kind, (total, per_issuer) in self.limits.items():
+            bounds = [(self._by_kind[kind], total)]
+            bounds += [(held, per_issuer) for (k, _key), held in self._by_issuer.items() if k is kind]
+            for held, bound in bounds:
+                while len(held) > bound and (lowest := self._lowest_of(kind, held, set())) is not None:
+                    trimmed += self._evict(lowest.hash, self.store.db)
+        return trimmed
+
     def remove(self, hashes: Iterable[Hash]) -> None:
+        """Take documents out of the pool, with those that no longer pass without them."""
         for document_hash in hashes:
-            self._forget(document_hash)
+            self._evict(document_hash, self.store.db)

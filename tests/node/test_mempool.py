@@ -104,3 +104,21 @@ def test_not_ready_without_a_chain(tmp_path: Path, chain: Chain) -> None:
     pool = Mempool(LevelStore.open(tmp_path / "empty"))
     with pytest.raises(NotReady):
         pool.add(chain.identity("eve"))
+
+
+def test_removing_a_document_takes_what_depends_on_it(tmp_path: Path, chain: Chain) -> None:
+    pool = Mempool(open_store(tmp_path / "db", chain))
+    identity = chain.identity("eve")
+    dependants = [chain.membership("eve"), chain.cert("alice", "eve")]
+    payment = chain.pay("alice", {"bob": 300})
+    onward = chain.transaction(
+        ["bob"],
+        [Input(300, 0, TransactionSource(payment.hash, 0))],
+        [Output(300, 0, sig_condition(chain.key("carol")))],
+    )
+    other = chain.pay("carol", {"dave": 100})
+    for document in [identity, *dependants, payment, onward, other]:
+        assert pool.add(document).admission is Admission.ACCEPTED
+    pool.remove([identity.hash, payment.hash])
+    assert pool.documents() == [other]
+    assert pool.consistency_errors() == []
