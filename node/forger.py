@@ -18,7 +18,7 @@ to it. The yield is bounded so that a rival nobody extends cannot stall the chai
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 
@@ -52,14 +52,22 @@ class Forger:
     chain: ChainManager
     mempool: Mempool
     clock: Clock
-    publish: Callable[[Block], Awaitable[None]]
+    #: Hands a forged block to the node (its block intake, then gossip).
+    deliver: Callable[[Block], Awaitable[object]]
     cpu_share: float = 0.5
     turn_spacing: float = DEFAULT_TURN_SPACING
+    _woken: trio.Event = field(default_factory=trio.Event, init=False)
+
+    def head_changed(self) -> None:
+        """The head moved: look again now rather than at the next tick."""
+        self._woken.set()
 
     async def run(self) -> None:
         waiting: tuple[bytes, float] | None = None  # (head hash, when our turn comes, monotonic)
         while True:
-            await trio.sleep(TICK)
+            with trio.move_on_after(TICK):
+                await self._woken.wait()
+            self._woken = trio.Event()
             due = self._due()
             if due is None:
                 waiting = None
@@ -100,11 +108,7 @@ class Forger:
         nonce = await self._search(block, required_difficulty(self.store, block), head_hash)
         if nonce is None:
             return  # another head arrived first
-        signed = block.signed(self.keypair, nonce)
-        result = self.chain.add_block(signed)
-        log.info("forged block %d: %s", signed.number, result.outcome)
-        self.mempool.revalidate()
-        await self.publish(signed)
+        await self.deliver(block.signed(self.keypair, nonce))
 
     async def _search(self, block: Block, difficulty: int, head_hash: bytes) -> int | None:
         # A low difficulty (a devnet, a small currency) is met in a few milliseconds here, sooner

@@ -1,22 +1,20 @@
-"""A running node: its store, chain, mempool, libp2p host, gossip, sync, peer book and forger.
+"""A running node: the composition root that wires its parts together and owns none of their work.
 
-Blocks arrive two ways: pushed by gossip (validated cheaply before relay, fully by the chain
-manager) and pulled by the sync loop, which every few hundred milliseconds asks each peer for its
-head and catches up with the best one. Pending documents arrive by gossip (or the client API) and
-enter the mempool if the rules admit them. Blocks dated too far ahead of this node's clock wait
-until their time comes.
+- `node.p2p.network.Network` owns libp2p (host, streams, pubsub, peers, bans);
+- `node.intake.BlockIntake` is the one way blocks come in (gossip, sync, the forger) and reacts to a
+  new head once;
+- `node.p2p.syncer.Syncer` catches up with the best claimed head;
+- `node.mempool.Mempool` holds pending documents (from gossip and the client API);
+- `node.forger.Forger` writes blocks when the node holds a member's key;
+- `node.api` serves clients.
 """
 
 import logging
-import time
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
-import multiaddr
 import trio
-from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.api.app import build_app
 from node.api.context import ApiContext
@@ -25,35 +23,24 @@ from node.chain import AddResult, ChainManager, Outcome
 from node.clock import Clock
 from node.datadir import open_store
 from node.forger import DEFAULT_TURN_SPACING, Forger
-from node.mempool import Admission, AdmissionResult, Mempool, NotReady
-from node.p2p.bans import BanList
-from node.p2p.gossip import Gossip, Received
-from node.p2p.host import load_or_create_identity, make_host
-from node.p2p.messages import PEERS, PeerError, Request, Status
-from node.p2p.peers import PeerBook, peer_id_of
-from node.p2p.sync import STATUS_PROTOCOL, SyncServer, request, sync_protocol
-from node.syncer import ForeignPeer, SyncAborted, Syncer
+from node.intake import BlockIntake
+from node.mempool import Admission, AdmissionResult, Mempool, NotReady, Origin
+from node.p2p.gossip import Received
+from node.p2p.network import Network
+from node.p2p.sync import answer
+from node.p2p.syncer import SyncAborted, Syncer
 from protocol.documents import Block
 from protocol.documents.pending import PendingDocument
-from protocol.errors import DecodeError, ProtocolError, RuleViolation
+from protocol.errors import ProtocolError, RuleViolation
 from protocol.keys import Keypair
-from protocol.rules.production import is_hash_valid
 
 log = logging.getLogger("june.node")
 
 #: Peers' heads are polled this often; gossip brings new blocks sooner, and a gossiped block that
 #: does not fit our head (a gap, another branch) or a new connection starts a round at once.
 SYNC_INTERVAL = 2.0
-RECONNECT_INTERVAL = 1.0
-PEER_EXCHANGE_INTERVAL = 5.0
-CONNECT_ATTEMPTS = 3
-CONNECT_TIMEOUT = 10.0
-#: Peers this node dials on its own; more may dial in.
-MAX_OUTBOUND = 32
-#: How far ahead of the node's clock a block may be dated and still be taken now.
-FUTURE_TOLERANCE = 60
-#: Blocks kept while they wait for their time.
-MAX_FUTURE_BLOCKS = 256
+#: Rounds started at once, in a row, after aborted ones; then the interval applies again.
+MAX_QUICK_RETRIES = 3
 
 
 class Node:
@@ -76,27 +63,21 @@ class Node:
         self.config, self.store = open_store(datadir)
         self.chain = ChainManager(self.store, genesis_hash=self.config.genesis)
         self.mempool = Mempool(self.store)
-        self.host = make_host(load_or_create_identity(datadir))
-        self.listen = multiaddr.Multiaddr(listen or self.config.listen)
-        self.protocol = sync_protocol(self.config.genesis)
-        self.peer_book = PeerBook(
+        self.intake = BlockIntake(self.chain, self.clock)
+        self.network = Network(
             datadir,
-            me=str(self.host.get_id()),
-            bootstrap=self.config.bootstrap if bootstrap is None else bootstrap,
-        )
-        self.server = SyncServer(self.chain, self.fault, self._advertised)
-        self.bans = BanList()
-        self.host.get_network().register_notifee(self.bans)
-        self.gossip = Gossip(
-            self.host,
             genesis=self.config.genesis,
             currency=self.config.currency,
-            fault=self.fault,
-            header_check=self._header_refusal,
+            listen=listen or self.config.listen,
+            bootstrap=self.config.bootstrap if bootstrap is None else bootstrap,
+            answer=lambda request: answer(self.chain, request, self.network.advertised),
+            block_check=self.intake.refusal,
         )
-        self.syncer = Syncer(
-            self.host, self.chain, self.protocol, self.config.currency, self.fault, too_early=self._too_early
-        )
+        self.intake.blame = self.network.penalise
+        self.intake.on_head_change.append(self._head_changed)
+        self.intake.on_missing.append(self.sync_soon)
+        self.network.on_connected.append(self.sync_soon)
+        self.syncer = Syncer(self.network, self.intake)
         self.forger = (
             None
             if forger is None
@@ -106,50 +87,47 @@ class Node:
                 self.chain,
                 self.mempool,
                 self.clock,
-                self.gossip.publish_block,
+                self.forged,
                 cpu_share=cpu_share,
                 turn_spacing=turn_spacing,
             )
         )
         self.api_bind = self.config.api if api is None else api
         self.api_url = ""  # once running, if the API is served
-        self._future: dict[bytes, tuple[Block, Any]] = {}
         self._sync_now = trio.Event()
         self._stopped = trio.Event()
 
     @property
     def address(self) -> str:
         """The node's full address, `/ip4/…/tcp/…/p2p/<peer id>` (once running)."""
-        return str(self.host.get_addrs()[0])
+        return self.network.address
 
     def head(self) -> tuple[int, bytes, bytes] | None:
         return self.store.head_pointer()
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve until `stop()`; pubsub services wrap the host so they close last (libp2p-notes §2)."""
-        async with self.gossip.services(), self.host.run(listen_addrs=[self.listen]):
-            self.host.set_stream_handler(self.protocol, self.server.handle)
-            self.host.set_stream_handler(STATUS_PROTOCOL, self.server.handle_status)
-            async with trio.open_nursery() as nursery:
-                await self.gossip.start(nursery)
-                nursery.start_soon(self._sync_loop)
-                nursery.start_soon(self._reconnect_loop)
-                nursery.start_soon(self._receive_blocks)
-                nursery.start_soon(self._receive_documents)
-                if self.forger is not None:
-                    nursery.start_soon(self.forger.run)
-                if self.api_bind:
-                    urls = await nursery.start(serve_api, build_app(self.api_context()), self.api_bind)
-                    self.api_url = urls[0]
-                    log.info("client API on %s", self.api_url)
-                log.info("node %s listening on %s", self.host.get_id(), self.address)
-                task_status.started()
-                await self._stopped.wait()
-                nursery.cancel_scope.cancel()
-            await self._disconnect_all()
+        """Serve until `stop()`."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.network.run)
+            nursery.start_soon(self._sync_loop)
+            nursery.start_soon(self._receive_blocks)
+            nursery.start_soon(self._receive_documents)
+            if self.forger is not None:
+                nursery.start_soon(self.forger.run)
+            if self.api_bind:
+                urls = await nursery.start(serve_api, build_app(self.api_context()), self.api_bind)
+                self.api_url = urls[0]
+                log.info("client API on %s", self.api_url)
+            log.info("node %s listening on %s", self.network.peer_id, self.address)
+            task_status.started()
+            await self._stopped.wait()
+            nursery.cancel_scope.cancel()
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def close(self) -> None:
+        self.store.close()
 
     def api_context(self) -> ApiContext:
         return ApiContext(
@@ -161,203 +139,76 @@ class Node:
             address=lambda: self.address,
         )
 
-    def close(self) -> None:
-        self.store.close()
-
     async def connect(self, address: str) -> None:
         """Dial `address` now and remember it in the peer book."""
-        self.peer_book.add(address)
-        await self._dial(address)
+        await self.network.connect(address)
 
     def peers(self) -> list[Any]:
-        return [p for p in self.host.get_connected_peers() if not self.bans.is_banned(p)]
+        return self.network.peers()
 
-    async def submit(self, document: PendingDocument) -> AdmissionResult:
-        """Admit a pending document into the mempool and gossip it (raises `RuleViolation`)."""
-        result = self.mempool.add(document)
-        if result.admission is Admission.ACCEPTED:
-            await self.gossip.publish_document(document)
-        return result
-
-    async def fault(self, peer: Any, reason: str) -> None:
-        """Count a provable fault of `peer`; ban it after repeated ones."""
-        if self.bans.fault(peer, reason):
-            await self._ban(peer)
-
-    async def _ban(self, peer: Any) -> None:
-        self.gossip.pubsub.add_to_blacklist(peer)
-        self.peer_book.forget(str(peer))
-        self.host.get_peerstore().clear_addrs(peer)  # or the auto-connector dials it again (P13)
-        try:
-            await self.host.disconnect(peer)
-        except Exception as exc:  # already gone
-            log.info("disconnecting %s: %s", peer, exc)
-
-    async def _disconnect_all(self) -> None:
-        async with trio.open_nursery() as nursery:
-            for peer in list(self.host.get_connected_peers()):
-                nursery.start_soon(self._quiet_disconnect, peer)
-
-    async def _quiet_disconnect(self, peer: Any) -> None:
-        try:
-            await self.host.disconnect(peer)
-        except Exception as exc:
-            log.info("disconnecting %s: %s", peer, exc)
+    def sync_soon(self) -> None:
+        """Start a sync round now rather than at the next tick."""
+        self._sync_now.set()
 
     # --- blocks -------------------------------------------------------------------------------
 
-    def _header_refusal(self, block: Block) -> str | None:
-        """Why a gossiped block is not relayed (cheap checks only), or None to relay it."""
-        reason = self.store.invalid_reason(block.hash)
-        if reason is not None:
-            return f"known invalid: {reason}"
-        pointer, params = self.store.head_pointer(), self.chain.params
-        if pointer is None or params is None:
-            return "this node has no chain yet"
-        if block.number <= pointer[0] - params.fork_window_size:
-            return "beyond the fork window"
-        if self._too_early(block):
-            return "dated ahead of this node's clock"
-        if not is_hash_valid(block.hash, block.pow_min):
-            return "its hash does not meet the minimal proof of work"
-        return None
-
-    def _too_early(self, block: Block) -> bool:
-        return block.time > self.clock.now() + FUTURE_TOLERANCE
-
-    async def take_block(self, block: Block, source: Any) -> AddResult | None:
-        """Give a block to the chain, or keep it until its time if it is dated too far ahead."""
-        if self._too_early(block):
-            if len(self._future) < MAX_FUTURE_BLOCKS:
-                self._future[block.hash] = (block, source)
-            return None
-        result = self.chain.add_block(block)
-        if result.outcome is Outcome.INVALID:
-            await self.fault(source, f"block {block.number} breaks a rule: {result.reason}")
-        elif result.outcome is Outcome.CANDIDATE:
-            self._sync_now.set()  # we lack its parent, or it is on another branch: ask peers now
-        elif result.outcome in (Outcome.APPLIED, Outcome.SWITCHED):
-            # the wall-clock time lets a benchmark measure propagation across processes
-            log.info("block %d %s at %.6f", block.number, result.outcome, time.time())
-            self.mempool.revalidate()
+    async def forged(self, block: Block) -> AddResult:
+        """A block this node forged: taken like any other, then gossiped if it became the head."""
+        result = self.intake.take(block)
+        log.info("forged block %d: %s", block.number, result.outcome)
+        if result.outcome in (Outcome.APPLIED, Outcome.SWITCHED):
+            await self.network.publish_block(block)
         return result
 
-    async def _receive_blocks(self) -> None:
-        async for received in self.gossip.block_inbox:
-            await self.take_block(received.item, received.origin)
+    def _head_changed(self) -> None:
+        self.mempool.revalidate()
+        if self.forger is not None:
+            self.forger.head_changed()
 
-    async def _take_due_blocks(self) -> None:
-        now = self.clock.now()
-        for block_hash, (block, source) in sorted(self._future.items(), key=lambda e: e[1][0].number):
-            if block.time <= now + FUTURE_TOLERANCE:
-                del self._future[block_hash]
-                await self.take_block(block, source)
+    async def _receive_blocks(self) -> None:
+        async for received in self.network.blocks:
+            self.intake.take(received.item, received.origin)
+            await trio.sleep(0)
 
     # --- pending documents --------------------------------------------------------------------
 
-    async def _receive_documents(self) -> None:
-        async for received in self.gossip.document_inbox:
-            await self._take_document(received)
+    async def submit(self, document: PendingDocument) -> AdmissionResult:
+        """Admit a client's pending document and gossip it (raises `RuleViolation`, `NotReady`)."""
+        result = self.mempool.add(document, origin=Origin.CLIENT)
+        if result.admission is Admission.ACCEPTED:
+            await self.network.publish_document(document)
+        return result
 
-    async def _take_document(self, received: Received) -> None:
+    async def _receive_documents(self) -> None:
+        async for received in self.network.documents:
+            self._take_document(received)
+            await trio.sleep(0)
+
+    def _take_document(self, received: Received) -> None:
         try:
-            self.mempool.add(received.item, durable=False)
+            self.mempool.add(received.item, durable=False, origin=Origin.RELAY)
         except RuleViolation as exc:  # spent meanwhile, or not yet valid here: not a fault
             log.info("pending document refused: %s", exc)
         except (ProtocolError, NotReady) as exc:
             log.info("pending document not taken: %s", exc)
 
-    # --- peers and sync -----------------------------------------------------------------------
-
-    def _advertised(self) -> list[str]:
-        """What this node answers to a `peers` request: its own address first."""
-        own = [self.address] if self.host.get_addrs() else []
-        return own + self.peer_book.addresses()
-
-    async def _dial(self, address: str) -> None:
-        peer = peer_id_of(address)
-        if peer is None or self.bans.is_banned(peer):
-            return
-        info = info_from_p2p_addr(multiaddr.Multiaddr(address))
-        for attempt in range(CONNECT_ATTEMPTS):
-            try:
-                with trio.fail_after(CONNECT_TIMEOUT):
-                    await self.host.connect(info)
-                self.peer_book.succeeded(peer)
-                self._sync_now.set()
-                return
-            except Exception as exc:  # a fresh negotiation sometimes fails (libp2p-notes P18)
-                if attempt == CONNECT_ATTEMPTS - 1:
-                    self.peer_book.failed(peer)
-                    log.info("cannot reach %s: %s", address, exc)
-                    return
-                await trio.sleep(0.2 * (attempt + 1))
-
-    async def _reconnect_loop(self) -> None:
-        """Keep dialling the peers of the book (bootstrap ones included) that are not connected."""
-        since_exchange = PEER_EXCHANGE_INTERVAL
-        while True:
-            connected = {str(p) for p in self.host.get_connected_peers()}
-            if len(connected) < MAX_OUTBOUND:
-                async with trio.open_nursery() as nursery:
-                    for address in self.peer_book.due(connected)[: MAX_OUTBOUND - len(connected)]:
-                        nursery.start_soon(self._dial, address)
-            since_exchange += RECONNECT_INTERVAL
-            if since_exchange >= PEER_EXCHANGE_INTERVAL:
-                since_exchange = 0.0
-                await self._exchange_peers()
-            await trio.sleep(RECONNECT_INTERVAL)
-
-    async def _exchange_peers(self) -> None:
-        for peer in self.peers():
-            try:
-                addresses = await request(self.host, peer, self.protocol, Request(PEERS), PEERS)
-            except (PeerError, DecodeError) as exc:
-                await self.fault(peer, f"peers: {exc}")
-                continue
-            except Exception as exc:
-                log.info("peers of %s: %s", peer, exc)
-                continue
-            for address in addresses:
-                self.peer_book.add(address)
+    # --- sync ---------------------------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
+        retries = 0  # rounds started at once after an aborted one (a liar or a silent peer
+        # stopped it: the next round follows another peer)
         while True:
-            await self._take_due_blocks()
-            statuses = await self._statuses()
+            self.intake.take_due()
             try:
-                taken = await self.syncer.catch_up(statuses, self._statuses)
+                await self.syncer.catch_up(await self.network.statuses())
+                retries = 0
             except SyncAborted as exc:
                 log.info("sync round stopped: %s", exc)
-            except (PeerError, DecodeError) as exc:
-                log.info("sync round failed: %s", exc)
-            except Exception as exc:  # timeouts and broken streams: try again next round
-                log.info("sync round failed: %s", exc)
-            else:
-                if taken:
-                    self.mempool.revalidate()
+                retries += 1
+                if retries <= MAX_QUICK_RETRIES:
+                    self.sync_soon()
+            except Exception as exc:  # a bug: logged in full, and the next round starts over
+                log.exception("sync round failed: %r", exc)
             with trio.move_on_after(SYNC_INTERVAL):
                 await self._sync_now.wait()
             self._sync_now = trio.Event()
-
-    async def _statuses(self, known: AbstractSet[Any] = frozenset()) -> dict[Any, Status]:
-        """The head of every connected peer not in `known`, asked concurrently; foreign peers are
-        banned on the spot."""
-        statuses: dict[Any, Status] = {}
-
-        async def ask(peer: Any) -> None:
-            try:
-                statuses[peer] = await self.syncer.status(peer)
-            except ForeignPeer as exc:
-                self.bans.ban(peer, str(exc))
-                await self._ban(peer)
-            except (PeerError, DecodeError) as exc:
-                await self.fault(peer, f"status: {exc}")
-            except Exception as exc:
-                log.info("status of %s: %s", peer, exc)
-
-        async with trio.open_nursery() as nursery:
-            for peer in self.peers():
-                if peer not in known:
-                    nursery.start_soon(ask, peer)
-        return statuses

@@ -17,8 +17,8 @@ from libp2p.identity_utils import create_identity_from_seed
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.p2p.host import make_host
-from node.p2p.messages import BLOCKS, DIGESTS, HASHES, MAX_COUNT, Request, Status
-from node.p2p.sync import STATUS, STATUS_PROTOCOL, request, sync_protocol
+from node.p2p.messages import BLOCKS, DIGESTS, HASHES, MAX_COUNT, STATUS, Request, Status, decode_response
+from node.p2p.network import REQUEST_TIMEOUT, STATUS_PROTOCOL, exchange, sync_protocol
 from protocol.crypto import Hash
 
 CONNECT_TIMEOUT = 15.0
@@ -39,13 +39,18 @@ class PeerClient:
         self.host = host
         self.peers = peers
 
+    async def _ask(self, peer: Peer, protocol: Any, request: Request) -> Any:
+        """Raises `PeerError`, `DecodeError`, `trio.TooSlowError` or a stream error on failure."""
+        raw = await exchange(self.host, peer.id, protocol, request.to_bytes(), REQUEST_TIMEOUT)
+        return decode_response(raw, request.kind)
+
     async def status(self, peer: Peer) -> Status:
-        status: Status = await request(self.host, peer.id, STATUS_PROTOCOL, Request(STATUS), STATUS)
+        status: Status = await self._ask(peer, STATUS_PROTOCOL, Request(STATUS))
         return status
 
     async def _range(self, peer: Peer, genesis: Hash, kind: int, start: int, count: int) -> list[Any]:
-        answer: list[Any] = await request(
-            self.host, peer.id, sync_protocol(genesis), Request(kind, start, min(count, MAX_COUNT)), kind
+        answer: list[Any] = await self._ask(
+            peer, sync_protocol(genesis), Request(kind, start, min(count, MAX_COUNT))
         )
         return answer
 

@@ -4,17 +4,20 @@ One topic per kind and per currency (the genesis hash is in the name, so two cur
 a mesh). A validator runs before a message is delivered or relayed; it answers from cheap checks
 (size, canonical decoding, signatures, a header that can fit our chain) and never raises (an
 exception in a validator takes the whole host down, libp2p-notes §3). Malformed or badly signed
-data is a provable fault of the forwarder, reported to the node, which bans repeat offenders.
+data is a provable offence of the forwarder, reported to the network's misbehaviour policy. A
+message is decoded and its signatures checked once, in the validator; the decoded item is handed to
+the inbox as is. Each forwarder may relay only so many pending documents a second (`RELAY_RATE`):
+beyond it, messages are dropped and the flood is counted against it.
 
 Configured after libp2p-notes: heartbeat every second, spam protection off (it drops our own
 publishes), content message ids, a short validation cache (a rejection for "unknown parent" must
 not stick), services started outside `host.run()`.
 """
 
-import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +26,13 @@ import trio
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import GossipSub
-from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.anyio_service import background_trio_service
 
+from node.p2p.guarded_pubsub import GuardedPubsub
+from node.p2p.misbehaviour import Offence
 from protocol.documents import Block
 from protocol.documents.pending import MAX_PENDING_SIZE, PendingDocument, decode_pending
-from protocol.errors import ProtocolError
+from protocol.errors import InvalidSignature, ProtocolError, TooLarge
 
 log = logging.getLogger("june.gossip")
 
@@ -36,7 +40,13 @@ GOSSIP_PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0")]
 #: Blocks bigger than this are not gossiped (a gossip RPC is capped at 1 MiB); peers fetch them by sync.
 MAX_GOSSIP_BLOCK = 512 * 1024
 
-Fault = Callable[[Any, str], Awaitable[None]]
+#: Pending documents one forwarder may relay per second, and in a burst.
+RELAY_RATE = 20.0
+RELAY_BURST = 200.0
+#: Validated items waiting for their subscription to deliver them (decoded once, handed on).
+MAX_VALIDATED = 4096
+
+Penalise = Callable[[Any, Offence, str], None]
 BlockCheck = Callable[[Block], str | None]
 
 
@@ -44,6 +54,10 @@ def topics(genesis: bytes) -> tuple[str, str]:
     """The block topic and the pending-document topic of the currency whose block 0 is `genesis`."""
     tag = genesis.hex()[:16]
     return f"june/{tag}/blocks/1", f"june/{tag}/documents/1"
+
+
+class Oversized(ProtocolError):
+    """A gossiped message larger than its kind allows."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +72,13 @@ class Gossip:
     """The pubsub side of a node: publish, and receive what validators let through."""
 
     def __init__(
-        self, host: Any, *, genesis: bytes, currency: str, fault: Fault, header_check: BlockCheck
+        self, host: Any, *, genesis: bytes, currency: str, penalise: Penalise, header_check: BlockCheck
     ) -> None:
         self.currency = currency
         self.blocks_topic, self.documents_topic = topics(genesis)
-        self._fault = fault
+        self._penalise = penalise
+        self._validated: dict[bytes, Any] = {}  # message id -> decoded item, until delivered
+        self._relay_budget: dict[str, tuple[float, float]] = {}  # forwarder -> (tokens, at)
         self._header_check = header_check
         self.router = GossipSub(
             protocols=GOSSIP_PROTOCOLS,
@@ -72,19 +88,18 @@ class Gossip:
             heartbeat_interval=1,
             spam_protection_enabled=False,
         )
-        self.pubsub = Pubsub(
+        self.pubsub = GuardedPubsub(
             host,
             self.router,
-            msg_id_constructor=lambda message: hashlib.sha256(message.data).digest(),
+            msg_id_constructor=_message_id,
             validation_cache_ttl=1,
             validation_timeout=5.0,
             max_inbound_rpc_size=1 << 20,
+            on_offence=penalise,
         )
         self.blocks: trio.MemorySendChannel[Received]
         self.blocks, self.block_inbox = trio.open_memory_channel[Received](256)
         self.documents, self.document_inbox = trio.open_memory_channel[Received](1024)
-        # validators are synchronous: they hand faults to `_report_faults`, which awaits the node
-        self._faults, self._fault_inbox = trio.open_memory_channel[tuple[Any, str]](1024)
 
     @asynccontextmanager
     async def services(self) -> AsyncIterator["Gossip"]:
@@ -105,7 +120,17 @@ class Gossip:
         ):
             subscription = await self.pubsub.subscribe(topic)
             nursery.start_soon(self._pump, subscription, channel, decode)
-        nursery.start_soon(self._report_faults)
+
+    def blacklist(self, peer: Any) -> None:
+        """Drop `peer`'s messages and those it originated from now on."""
+        self.pubsub.add_to_blacklist(peer)
+
+    def subscribed(self, peer: str, kind: str) -> bool:
+        topic = self.blocks_topic if kind == "blocks" else self.documents_topic
+        return peer in {str(p) for p in self.pubsub.peer_topics.get(topic, set())}
+
+    def pardon(self, peer: Any) -> None:
+        self.pubsub.remove_from_blacklist(peer)
 
     async def publish_block(self, block: Block) -> None:
         data = block.to_bytes()
@@ -123,64 +148,85 @@ class Gossip:
 
     def _decode_block(self, data: bytes) -> Block:
         if len(data) > MAX_GOSSIP_BLOCK:
-            raise ProtocolError(f"a gossiped block of {len(data)} bytes exceeds {MAX_GOSSIP_BLOCK}")
+            raise Oversized(f"a gossiped block of {len(data)} bytes exceeds {MAX_GOSSIP_BLOCK}")
         block = Block.from_bytes(data, currency=self.currency)
         block.verify()
         return block
 
     def _decode_document(self, data: bytes) -> PendingDocument:
         if len(data) > MAX_PENDING_SIZE:
-            raise ProtocolError(f"a gossiped document of {len(data)} bytes exceeds {MAX_PENDING_SIZE}")
+            raise Oversized(f"a gossiped document of {len(data)} bytes exceeds {MAX_PENDING_SIZE}")
         document = decode_pending(data, currency=self.currency)
         document.verify()
         return document
 
     def _validate_block(self, forwarder: ID, message: Any) -> bool:
-        try:
-            block = self._decode_block(message.data)
-        except ProtocolError as exc:
-            self._note_fault(forwarder, f"gossiped a bad block: {exc}")
-            return False
-        except Exception as exc:  # never let a validator raise (libp2p-notes §3)
-            log.warning("block validator: %r", exc)
+        block = self._validate(forwarder, message, self._decode_block)
+        if block is None:
             return False
         try:
             refusal = self._header_check(block)
-        except Exception as exc:
-            log.warning("block header check: %r", exc)
+        except Exception as exc:  # never let a validator raise (libp2p-notes §3)
+            log.exception("block header check failed: %r", exc)
             return False
         if refusal is not None:
             log.info("not relaying block %d from %s: %s", block.number, forwarder, refusal)
+            self._validated.pop(_message_id(message), None)
             return False
         return True
 
     def _validate_document(self, forwarder: ID, message: Any) -> bool:
+        if not self._relay_allowed(forwarder):
+            self._penalise(forwarder, Offence.FLOOD, "relays pending documents too fast")
+            return False
+        return self._validate(forwarder, message, self._decode_document) is not None
+
+    def _validate(self, forwarder: ID, message: Any, decode: Callable[[bytes], Any]) -> Any:
+        """The decoded item, kept for delivery; None (and the forwarder's offence) if it is bad."""
         try:
-            self._decode_document(message.data)
+            item = decode(message.data)
+        except InvalidSignature as exc:
+            self._penalise(forwarder, Offence.BAD_SIGNATURE, str(exc))
+            return None
         except ProtocolError as exc:
-            self._note_fault(forwarder, f"gossiped a bad document: {exc}")
+            offence = Offence.OVERSIZED if isinstance(exc, Oversized | TooLarge) else Offence.MALFORMED
+            self._penalise(forwarder, offence, f"gossip: {exc}")
+            return None
+        except Exception as exc:  # never let a validator raise (libp2p-notes §3)
+            log.exception("gossip validator failed: %r", exc)
+            return None
+        if len(self._validated) >= MAX_VALIDATED:  # delivered items leave; these never will
+            self._validated.pop(next(iter(self._validated)))
+        self._validated[_message_id(message)] = item
+        return item
+
+    def _relay_allowed(self, forwarder: ID) -> bool:
+        """A token bucket per forwarder (bounded: idle forwarders are forgotten)."""
+        now, key = time.monotonic(), str(forwarder)
+        tokens, at = self._relay_budget.get(key, (RELAY_BURST, now))
+        tokens = min(RELAY_BURST, tokens + (now - at) * RELAY_RATE)
+        if len(self._relay_budget) > 4096:
+            self._relay_budget.clear()
+        if tokens < 1:
+            self._relay_budget[key] = (tokens, now)
             return False
-        except Exception as exc:
-            log.warning("document validator: %r", exc)
-            return False
+        self._relay_budget[key] = (tokens - 1, now)
         return True
 
     async def _pump(self, subscription: Any, channel: trio.MemorySendChannel[Received], decode: Any) -> None:
         while True:
             message = await subscription.get()
-            try:
-                item = decode(message.data)
-            except Exception:  # our own validator let it through, so this cannot happen; stay up anyway
-                continue
+            item = self._validated.pop(_message_id(message), None)
+            if item is None:  # our own publication, or one validated long ago: decode it here
+                try:
+                    item = decode(message.data)
+                except Exception:  # it passed a validator once; stay up anyway
+                    continue
             try:
                 channel.send_nowait(Received(item, ID(message.from_id)))
             except trio.WouldBlock:
                 log.info("gossip inbox full: dropping one message (sync will catch up)")
 
-    def _note_fault(self, peer: Any, reason: str) -> None:
-        with contextlib.suppress(trio.WouldBlock):  # a flood beyond 1,024 pending faults: bans come anyway
-            self._faults.send_nowait((peer, reason))
 
-    async def _report_faults(self) -> None:
-        async for peer, reason in self._fault_inbox:
-            await self._fault(peer, reason)
+def _message_id(message: Any) -> bytes:
+    return hashlib.sha256(message.data).digest()

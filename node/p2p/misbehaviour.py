@@ -92,6 +92,16 @@ class Misbehaviour:
         log.warning("peer %s banned for %.0f h: %s", key, BAN_SECONDS / 3600, what)
         return True
 
+    def ban(self, peer: object, reason: str) -> None:
+        """Ban `peer` now, whatever its score (an operator's decision)."""
+        record = self._records.setdefault(str(peer), _Record(updated=self._now()))
+        record.banned_until, record.reason = self._now() + BAN_SECONDS, reason
+        log.warning("peer %s banned: %s", peer, reason)
+
+    def pardon(self, peer: object) -> None:
+        """Lift `peer`'s ban and forget its score."""
+        self._records.pop(str(peer), None)
+
     def is_banned(self, peer: object) -> bool:
         record = self._records.get(str(peer))
         return record is not None and record.banned_until > self._now()

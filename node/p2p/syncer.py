@@ -1,48 +1,51 @@
 """Catching up with peers: find the fork point, download block ranges from several peers at once,
-apply them in order.
+hand them in order to the block intake.
 
-The peer with the best head is followed; the fork point is found from its block hashes. The
-blocks after it are cut into chunks that every peer whose head is high enough may serve, several
-at a time. Chunks are applied strictly in order through the chain manager, which validates every
-block (a lying peer cannot make us accept anything; its invalid block is a fault). A chunk that
-does not link to the block before it came from a peer on another branch: it is asked again from
-the followed peer, without blame. Each applied block is on disk before the next (one synced batch
-per block), so a node killed mid-sync resumes from its head.
+Heads are claims, not facts. The peer with the best claimed head is followed, but nothing is ever
+planned or allocated from its claim: chunks are cut lazily, at most `AHEAD` of them beyond the
+one being applied, so a claim of 2^62 costs what a claim of the next block costs. A followed peer
+that cannot serve a block at or below the head it claimed has lied: the round stops and its lie is
+counted (two lies ban). Every block is validated by the chain manager (through the intake), so a
+lying peer cannot make us accept anything.
+
+Slow or silent peers cost little: every request has a deadline (`Network.ask`), a peer that let
+one pass rests for a while (`Performance`), helpers are the quickest peers, peers that connect
+during a long sync are discovered in the background (never by the task that applies blocks), and
+a helper that fails hands its chunk back at once. A chunk that does not link to the block before
+it came from a peer on another branch: it is asked again from the followed peer, without blame.
+Each applied batch is on disk before the next, so a node killed mid-sync resumes from its head.
 """
 
 import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import trio
 
-from node.chain import ChainManager, Outcome
-from node.p2p.messages import BLOCKS, HASHES, PeerError, Request, Status
-from node.p2p.sync import STATUS, STATUS_PROTOCOL, request
+from node.chain import Outcome
+from node.intake import BlockIntake
+from node.p2p.messages import BLOCKS, HASHES, Request, Status
+from node.p2p.misbehaviour import Offence
+from node.p2p.network import Network, PeerFailed
 from protocol.documents import Block
 from protocol.errors import DecodeError
 
 log = logging.getLogger("june.sync")
 
-Discover = Callable[[set[Any]], Awaitable[dict[Any, Status]]]
-
 CHUNK = 100
 #: Chunks downloaded ahead of the one being applied (bounds memory on a long sync).
 AHEAD = 16
+#: Peers downloading at once in a round (the quickest are chosen).
+MAX_HELPERS = 8
 PROGRESS_EVERY = 1.0
 DISCOVER_EVERY = 0.5
 
 
-class ForeignPeer(Exception):
-    """A peer of another currency (another block 0)."""
-
-
 class SyncAborted(Exception):
-    """The followed peer changed branch or stopped answering mid-sync; the next round starts over."""
+    """The followed peer changed branch, lied or stopped answering; the next round starts over."""
 
 
 @dataclass
@@ -62,48 +65,56 @@ class Progress:
 
 
 @dataclass
-class _Round:
-    next: int  # first block not applied yet
-    failed: str | None = None  # why the round must stop
-
-
-@dataclass
 class _Chunk:
     start: int
     count: int
     followed_only: bool = False
 
 
+@dataclass
+class _Round:
+    """One download: the chunks still to fetch are cut lazily from `cut_from` up to `target`."""
+
+    followed: Any
+    target: int
+    statuses: dict[Any, Status]
+    size: int
+    next: int  # first block not applied yet
+    cut_from: int  # first block not yet cut into a chunk
+    retry: list[_Chunk] = field(default_factory=list)  # chunks handed back, served first
+    done: dict[int, tuple[list[Block], Any]] = field(default_factory=dict)
+    failed: str | None = None
+    changed: trio.Condition = field(default_factory=trio.Condition)
+
+    def take(self, peer: Any) -> _Chunk | None:
+        """The next chunk `peer` may serve, within the window ahead of the applier."""
+        for index, chunk in enumerate(self.retry):
+            if chunk.followed_only and peer != self.followed:
+                continue
+            if self._can_serve(peer, chunk):
+                return self.retry.pop(index)
+        if self.cut_from > self.target or self.cut_from >= self.next + AHEAD * self.size:
+            return None
+        chunk = _Chunk(self.cut_from, min(self.size, self.target - self.cut_from + 1))
+        if not self._can_serve(peer, chunk):
+            return None
+        self.cut_from += chunk.count
+        return chunk
+
+    def _can_serve(self, peer: Any, chunk: _Chunk) -> bool:
+        return peer == self.followed or self.statuses[peer].head_number >= chunk.start + chunk.count - 1
+
+
 class Syncer:
-    def __init__(
-        self,
-        host: Any,
-        chain: ChainManager,
-        protocol: Any,
-        currency: str,
-        fault: Callable[[Any, str], Awaitable[None]],
-        too_early: Callable[[Block], bool] = lambda _block: False,
-    ) -> None:
-        self.host = host
-        self.too_early = too_early
-        self.chain = chain
-        self.protocol = protocol
-        self.currency = currency
-        self.fault = fault
+    def __init__(self, network: Network, intake: BlockIntake) -> None:
+        self.network = network
+        self.intake = intake
+        self.chain = intake.chain
         self.progress = Progress()
         self.chunk = CHUNK
 
-    async def status(self, peer: Any) -> Status:
-        status: Status = await request(self.host, peer, STATUS_PROTOCOL, Request(STATUS), STATUS)
-        if status.genesis != self.chain.genesis_hash:
-            raise ForeignPeer(f"{peer} runs another currency")
-        return status
-
-    async def catch_up(self, statuses: dict[Any, Status], discover: Discover | None = None) -> int:
-        """Take the blocks of the best peer's chain that we lack; return how many were applied.
-
-        `discover(known)` gives the heads of peers connected since the round began: on a long sync
-        they join as helpers (a newcomer learns most of its peers while it downloads)."""
+    async def catch_up(self, statuses: dict[Any, Status]) -> int:
+        """Take the blocks of the best claimed chain that we lack; return how many were taken."""
         ours = self.chain.head()
         assert ours is not None
         ahead = {p: s for p, s in statuses.items() if s.head_number > ours[0] and s.head_hash != ours[1]}
@@ -112,100 +123,54 @@ class Syncer:
         followed = max(ahead, key=lambda p: ahead[p].head_number)
         target = ahead[followed].head_number
         fork = await self._fork_point(followed, ours[0], target)
-        helpers = [p for p, s in ahead.items() if p != followed and s.head_number > fork]
-        return await self._download(followed, helpers, ahead, fork + 1, target, discover)
+        helpers = [p for p in self.network.performance.fastest_first(ahead) if p != followed]
+        helpers = [p for p in helpers if ahead[p].head_number > fork][: MAX_HELPERS - 1]
+        state = _Round(followed, target, dict(ahead), self.chunk, next=fork + 1, cut_from=fork + 1)
+        return await self._download(state, helpers)
 
     async def _fork_point(self, peer: Any, our_number: int, their_number: int) -> int:
         params = self.chain.params
         window = 100 if params is None else params.fork_window_size
         top = min(our_number, their_number)
         low = max(0, top - window)
-        theirs = await request(self.host, peer, self.protocol, Request(HASHES, low, top - low + 1), HASHES)
+        try:
+            theirs = await self.network.ask(peer, Request(HASHES, low, top - low + 1))
+        except PeerFailed as exc:
+            raise SyncAborted(f"fork point: {exc}") from exc
+        if len(theirs) < top - low + 1:
+            self.network.penalise(peer, Offence.LYING_HEAD, f"claimed head {their_number}, has no hash {top}")
+            self.network.performance.failed(peer)  # not followed again for a while
+            raise SyncAborted(f"{peer} claimed head {their_number} but has no block {top}")
         fork = low - 1
         for offset, block_hash in enumerate(theirs):
             if self.chain.store.block_hash(low + offset) == block_hash:
                 fork = low + offset
         return fork
 
-    async def _download(
-        self,
-        followed: Any,
-        helpers: list[Any],
-        statuses: dict[Any, Status],
-        first: int,
-        target: int,
-        discover: Discover | None,
-    ) -> int:
-        chunks = [_Chunk(n, min(self.chunk, target - n + 1)) for n in range(first, target + 1, self.chunk)]
-        queue: list[_Chunk] = list(chunks)
-        done: dict[int, tuple[list[Block], Any]] = {}
-        arrived = trio.Condition()
-        self.progress = Progress(target=target - first + 1, started=time.monotonic(), peers=1 + len(helpers))
-        state = _Round(next=first)
-
-        async def worker(peer: Any) -> None:
-            """Fetch chunks this peer can serve until the round ends (the applier cancels us)."""
-            while True:
-                async with arrived:
-                    chunk = self._take(queue, peer, followed, statuses, state.next, self.chunk)
-                    while chunk is None:
-                        await arrived.wait()
-                        chunk = self._take(queue, peer, followed, statuses, state.next, self.chunk)
-                try:
-                    blocks = await self._fetch(peer, chunk)
-                except (PeerError, DecodeError) as exc:
-                    await self.fault(peer, f"sync: {exc}")
-                    blocks = None
-                except Exception as exc:  # timeouts, resets: nobody to blame, somebody else retries
-                    log.info("range %d+%d from %s failed: %s", chunk.start, chunk.count, peer, exc)
-                    blocks = None
-                async with arrived:
-                    if blocks is None:
-                        if peer == followed:
-                            state.failed = f"the followed peer stopped answering at block {chunk.start}"
-                        else:  # this helper is done for the round; the followed peer takes its chunk
-                            queue.insert(0, _Chunk(chunk.start, chunk.count, followed_only=True))
-                        arrived.notify_all()
-                        return
-                    done[chunk.start] = (blocks, peer)
-                    self.progress.served_by[str(peer)] += len(blocks)
-                    arrived.notify_all()
-
-        async def downloaded(start: int) -> tuple[list[Block], Any]:
-            """The chunk starting at `start`, once a worker has it (call with `arrived` held)."""
-            while start not in done:
-                if state.failed is not None:
-                    raise SyncAborted(str(state.failed))
-                await arrived.wait()
-            return done.pop(start)
-
+    async def _download(self, state: _Round, helpers: list[Any]) -> int:
+        first = state.next
+        self.progress = Progress(
+            target=state.target - first + 1, started=time.monotonic(), peers=1 + len(helpers)
+        )
         applied = 0
         async with trio.open_nursery() as nursery:
-            for peer in [followed, *helpers]:
-                nursery.start_soon(worker, peer)
-            last_discovery = time.monotonic()
-            last_report = last_discovery - PROGRESS_EVERY  # the first chunk is reported at once
-            for chunk in chunks:
-                async with arrived:
-                    blocks, source = await downloaded(chunk.start)
-                if not self._links(blocks, chunk.start):
-                    if source == followed:
-                        raise SyncAborted(f"the followed peer's chain changed at block {chunk.start}")
-                    async with arrived:  # a helper on another branch: ask the followed peer
-                        queue.insert(0, _Chunk(chunk.start, chunk.count, followed_only=True))
-                        arrived.notify_all()
-                        blocks, source = await downloaded(chunk.start)
+            for peer in [state.followed, *helpers]:
+                nursery.start_soon(self._worker, state, peer)
+            nursery.start_soon(self._discover, state, nursery)
+            last_report = time.monotonic() - PROGRESS_EVERY  # the first chunk is reported at once
+            while state.next <= state.target:
+                blocks, source = await self._downloaded(state, state.next)
+                if not self._links(blocks, state.next):
+                    if source == state.followed:
+                        raise SyncAborted(f"the followed peer's chain changed at block {state.next}")
+                    async with state.changed:  # a helper on another branch: ask the followed peer
+                        state.retry.insert(0, _Chunk(state.next, len(blocks), followed_only=True))
+                        state.changed.notify_all()
+                    continue
                 applied += await self._apply(blocks, source)
-                async with arrived:
-                    state.next = chunk.start + chunk.count
-                    arrived.notify_all()
-                if discover is not None and time.monotonic() - last_discovery >= DISCOVER_EVERY:
-                    last_discovery = time.monotonic()
-                    for peer, status in (await discover(set(statuses))).items():
-                        if status.head_number >= state.next and status.genesis == self.chain.genesis_hash:
-                            statuses[peer] = status
-                            self.progress.peers += 1
-                            nursery.start_soon(worker, peer)
+                async with state.changed:
+                    state.next += len(blocks)
+                    state.changed.notify_all()
                 if time.monotonic() - last_report >= PROGRESS_EVERY:
                     last_report = time.monotonic()
                     log.info(
@@ -218,33 +183,74 @@ class Syncer:
             nursery.cancel_scope.cancel()  # every chunk is applied: the workers are done
         return applied
 
-    @staticmethod
-    def _take(
-        queue: list[_Chunk], peer: Any, followed: Any, statuses: dict[Any, Status], next_start: int, size: int
-    ) -> _Chunk | None:
-        for index, chunk in enumerate(queue):
-            if chunk.start >= next_start + AHEAD * size:
-                return None
-            if chunk.followed_only and peer != followed:
-                continue
-            if peer == followed or statuses[peer].head_number >= chunk.start + chunk.count - 1:
-                return queue.pop(index)
-        return None
+    async def _worker(self, state: _Round, peer: Any) -> None:
+        """Fetch chunks this peer can serve until the round ends (the applier cancels us)."""
+        while True:
+            async with state.changed:
+                chunk = state.take(peer)
+                while chunk is None:
+                    await state.changed.wait()
+                    chunk = state.take(peer)
+            try:
+                blocks = await self._fetch(peer, chunk, state)
+            except PeerFailed as exc:
+                log.info("range %d+%d from %s failed: %s", chunk.start, chunk.count, peer, exc)
+                blocks = None
+            async with state.changed:
+                if blocks is None:
+                    if peer == state.followed:
+                        state.failed = f"the followed peer stopped answering at block {chunk.start}"
+                    else:  # this helper is done for the round; the followed peer takes its chunk
+                        state.retry.insert(0, _Chunk(chunk.start, chunk.count, followed_only=True))
+                    state.changed.notify_all()
+                    return
+                state.done[chunk.start] = (blocks, peer)
+                self.progress.served_by[str(peer)] += len(blocks)
+                state.changed.notify_all()
 
-    async def _fetch(self, peer: Any, chunk: _Chunk) -> list[Block]:
+    async def _discover(self, state: _Round, nursery: trio.Nursery) -> None:
+        """Peers connected since the round began join as helpers (a newcomer learns most of its
+        peers while it downloads); asked in the background, so a silent one delays nobody."""
+        while True:
+            await trio.sleep(DISCOVER_EVERY)
+            known = frozenset(str(p) for p in state.statuses)
+            for peer, status in (await self.network.statuses(exclude=known)).items():
+                if status.head_number >= state.next and self.progress.peers < MAX_HELPERS:
+                    state.statuses[peer] = status
+                    self.progress.peers += 1
+                    nursery.start_soon(self._worker, state, peer)
+
+    @staticmethod
+    async def _downloaded(state: _Round, start: int) -> tuple[list[Block], Any]:
+        async with state.changed:
+            while start not in state.done:
+                if state.failed is not None:
+                    raise SyncAborted(state.failed)
+                await state.changed.wait()
+            return state.done.pop(start)
+
+    async def _fetch(self, peer: Any, chunk: _Chunk, state: _Round) -> list[Block]:
         blocks: list[Block] = []
         number = chunk.start
+        currency = self.chain.store.chain()
         while number < chunk.start + chunk.count:
             wanted = chunk.start + chunk.count - number
-            raw_blocks = await request(
-                self.host, peer, self.protocol, Request(BLOCKS, number, wanted), BLOCKS
-            )
+            raw_blocks = await self.network.ask(peer, Request(BLOCKS, number, wanted))
             if not raw_blocks:
-                raise PeerError(f"announced block {number} but sent none")
+                claimed = state.statuses[peer].head_number
+                lie = f"claimed head {claimed}, has no block {number}"
+                self.network.penalise(peer, Offence.LYING_HEAD, lie)
+                self.network.performance.failed(peer)  # not followed again for a while
+                raise PeerFailed(f"{peer} claimed head {claimed} but sent no block {number}")
             for raw in raw_blocks[:wanted]:
-                block = Block.from_bytes(raw, currency=self.currency)
+                try:
+                    block = Block.from_bytes(raw, currency=None if currency is None else currency.currency)
+                except DecodeError as exc:
+                    self.network.penalise(peer, Offence.MALFORMED, f"block {number}: {exc}")
+                    raise PeerFailed(f"{peer} sent an undecodable block {number}") from exc
                 if block.number != number:
-                    raise PeerError(f"sent block {block.number} when asked for {number}")
+                    self.network.penalise(peer, Offence.BAD_ANSWER, f"sent block {block.number} for {number}")
+                    raise PeerFailed(f"{peer} sent block {block.number} when asked for {number}")
                 blocks.append(block)
                 number += 1
         return blocks
@@ -259,16 +265,12 @@ class Syncer:
         return all(later.previous_hash == earlier.hash for earlier, later in itertools.pairwise(blocks))
 
     async def _apply(self, blocks: list[Block], source: Any) -> int:
-        applied = 0
-        for index, block in enumerate(blocks):
-            if self.too_early(block):  # it waits for its time: a later round takes it
-                raise SyncAborted(f"block {block.number} is dated ahead of this node's clock")
-            result = self.chain.add_block(block, durable=index == len(blocks) - 1)
-            if result.outcome is Outcome.INVALID:
-                await self.fault(source, f"sent invalid block {block.number}: {result.reason}")
-                raise SyncAborted(f"block {block.number} is invalid: {result.reason}")
-            if result.outcome in (Outcome.APPLIED, Outcome.SWITCHED, Outcome.CANDIDATE):
-                applied += 1
-                self.progress.applied += 1
-            await trio.sleep(0)  # let the node answer peers between blocks
-        return applied
+        results = await self.intake.take_batch(blocks, source)
+        taken = sum(1 for r in results if r.outcome in (Outcome.APPLIED, Outcome.SWITCHED, Outcome.CANDIDATE))
+        self.progress.applied += taken
+        last = results[-1] if results else None
+        if last is not None and last.outcome is Outcome.WAITING:
+            raise SyncAborted(f"block {blocks[len(results) - 1].number} is dated ahead of this node's clock")
+        if last is not None and last.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.QUARANTINED):
+            raise SyncAborted(f"block {blocks[len(results) - 1].number} refused: {last.reason}")
+        return taken

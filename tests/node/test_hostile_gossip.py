@@ -12,12 +12,13 @@ from libp2p.peer.peerinfo import info_from_p2p_addr
 from node.node import Node
 from node.p2p.gossip import Gossip
 from node.p2p.host import load_or_create_identity, make_host
+from node.p2p.misbehaviour import Offence
 from protocol.crypto import Signature
 from tests.node.test_p2p_sync import LOOPBACK, datadir, wait_until
 from tests.protocol.chain_builder import Chain
 
 
-async def no_fault(peer: object, reason: str) -> None:
+def no_fault(peer: object, offence: Offence, reason: str) -> None:
     return None
 
 
@@ -31,7 +32,7 @@ async def test_gossiped_garbage_forgery_and_broken_rules_get_the_peer_banned(tmp
     host = make_host(load_or_create_identity(tmp_path / "hostile"))
     genesis = chain.blocks[0]
     hostile = Gossip(
-        host, genesis=genesis.hash, currency=genesis.currency, fault=no_fault, header_check=lambda b: None
+        host, genesis=genesis.hash, currency=genesis.currency, penalise=no_fault, header_check=lambda b: None
     )
     topic = hostile.blocks_topic
     next_block = chain.block()
@@ -47,27 +48,27 @@ async def test_gossiped_garbage_forgery_and_broken_rules_get_the_peer_banned(tmp
                 await hostile.pubsub.wait_until_ready()
                 await hostile.pubsub.subscribe(topic)  # no validator: it publishes anything
                 await host.connect(info_from_p2p_addr(multiaddr.Multiaddr(honest.address)))
-                await wait_until(lambda: me in honest.gossip.pubsub.peer_topics.get(topic, set()), 20, "mesh")
+                await wait_until(lambda: honest.network.hears(me, "blocks"), 20, "mesh")
 
                 await hostile.pubsub.publish(topic, forged.to_bytes())
-                await wait_until(lambda: honest.bans.faults.get(str(me)) == 1, 20, "the forgery is a fault")
+                score = honest.network.misbehaviour.score
+                forgery = Offence.BAD_SIGNATURE.weight
+                await wait_until(lambda: score(me) > forgery - 1, 20, "the forgery is an offence")
                 await hostile.pubsub.publish(topic, broken.to_bytes())
-                await wait_until(
-                    lambda: honest.bans.faults.get(str(me)) == 2, 20, "the broken rule is a fault"
-                )
+                both = forgery + Offence.INVALID_BLOCK.weight
+                await wait_until(lambda: score(me) >= both - 1, 20, "the broken rule is an offence")
                 assert honest.store.invalid_reason(broken.hash) is not None
                 for index in range(100):  # a flood of garbage
                     with contextlib.suppress(Exception):
                         await hostile.pubsub.publish(topic, b"\xff garbage %d" % index)
                     await trio.sleep(0.002)
-                await wait_until(lambda: honest.bans.is_banned(me), 20, "the hostile peer is banned")
-                await wait_until(lambda: me not in honest.host.get_connected_peers(), 20, "it is cut off")
+                await wait_until(lambda: honest.network.is_banned(me), 20, "the hostile peer is banned")
+                await wait_until(lambda: not honest.network.is_connected(me), 20, "it is cut off")
             assert honest.head()[1] == chain.blocks[-1].hash  # type: ignore[index]
             assert follower.head() == honest.head()
-            assert not follower.bans.is_banned(honest.host.get_id())  # nothing bad was relayed
+            assert not follower.network.is_banned(honest.network.peer_id)  # nothing bad was relayed
             chain.add(next_block)  # an honest block still travels
-            await honest.gossip.publish_block(next_block)
-            honest.chain.add_block(next_block)
+            await honest.forged(next_block)  # taken by its intake, then gossiped
             await wait_until(
                 lambda: follower.head() == honest.head(), 30, "the follower takes the honest block"
             )

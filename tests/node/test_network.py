@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from libp2p.peer.id import ID
 
 from bench._chain import BenchChain
 from node.clock import Clock
@@ -163,16 +164,15 @@ def cut(group: list[Node], others: list[Node]) -> None:
     """A partition: each side bans the other's peer ids (which also disconnects them)."""
     for node in group:
         for other in others:
-            node.bans.ban(other.host.get_id(), "test partition")
-            other.bans.ban(node.host.get_id(), "test partition")
+            node.network.ban(other.network.peer_id, "test partition")
+            other.network.ban(node.network.peer_id, "test partition")
 
 
 async def heal(nodes: list[Node]) -> None:
     for node in nodes:
         for other in nodes:
-            if other is not node and node.bans.is_banned(other.host.get_id()):
-                node.bans.banned.discard(str(other.host.get_id()))
-                node.gossip.pubsub.remove_from_blacklist(other.host.get_id())
+            if other is not node and node.network.is_banned(other.network.peer_id):
+                node.network.pardon(ID.from_base58(other.network.peer_id))
     for node in nodes[1:]:
         await node.connect(nodes[0].address)
 
@@ -213,7 +213,9 @@ async def test_six_nodes_relaying_by_gossip_agree(tmp_path: Path) -> None:
         digests = {n.store.state_digest() for n in nodes}
         assert len(digests) == 1
         await wait_until(
-            lambda: all(len(n.peer_book.entries) >= 2 for n in nodes), 30, "peers learnt from each other"
+            lambda: all(len(n.network.peer_book.entries) >= 2 for n in nodes),
+            30,
+            "peers learnt from each other",
         )
 
 
@@ -240,10 +242,7 @@ async def test_a_newcomer_joins_through_documents_gossiped_from_a_relay(tmp_path
         for node in forgers:
             await relay.connect(node.address)
         await wait_until(
-            lambda: all(
-                relay.host.get_id() in n.gossip.pubsub.peer_topics.get(n.gossip.documents_topic, set())
-                for n in forgers
-            ),
+            lambda: all(n.network.hears(relay.network.peer_id, "documents") for n in forgers),
             20,
             "the relay is subscribed",
         )
@@ -288,7 +287,9 @@ async def test_the_peer_book_survives_a_restart(tmp_path: Path) -> None:
             again = Node(tmp_path / "restarting")  # no address given: it comes from peers.json
             try:
                 await nursery.start(again.run)
-                await wait_until(lambda: steady.host.get_id() in again.peers(), 30, "it dials its old peer")
+                await wait_until(
+                    lambda: again.network.is_connected(steady.network.peer_id), 30, "it dials its old peer"
+                )
                 again.stop()
             finally:
                 again.close()

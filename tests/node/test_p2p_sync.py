@@ -15,7 +15,7 @@ from node.chain import ChainManager
 from node.datadir import STORE_NAME, NodeConfig, write_config
 from node.node import Node
 from node.p2p.host import load_or_create_identity, make_host
-from node.p2p.sync import sync_protocol
+from node.p2p.network import sync_protocol
 from node.store import LevelStore
 from protocol.documents import Block
 from tests.protocol.chain_builder import Chain
@@ -119,10 +119,10 @@ async def test_hostile_peer_is_banned_and_honest_nodes_keep_their_head(
                     stream = await hostile.new_stream(target.peer_id, [protocol])
                     await stream.write(b"\xff\xff\xff\xff\xff\x1f")
                 await wait_until(
-                    lambda: honest.bans.is_banned(hostile.get_id()), 20, "the hostile peer is banned"
+                    lambda: honest.network.is_banned(hostile.get_id()), 20, "the hostile peer is banned"
                 )
                 await wait_until(
-                    lambda: hostile.get_id() not in honest.host.get_connected_peers(), 20, "it is cut off"
+                    lambda: not honest.network.is_connected(hostile.get_id()), 20, "it is cut off"
                 )
             await follower.connect(honest.address)
             await wait_until(lambda: follower.head() == honest.head(), 60, "the honest follower syncs")

@@ -50,5 +50,5 @@ async def test_downloads_from_peers_verifies_and_names_who_disagrees(tmp_path: P
         assert not fork_verdict["agrees"] and "block 4 differs" in fork_verdict["reason"]
         assert not other_verdict["agrees"] and "another currency" in other_verdict["reason"]
 
-        code, report = await juned_audit("--peer", "/ip4/127.0.0.1/tcp/9/p2p/" + str(nodes[0].host.get_id()))
+        code, report = await juned_audit("--peer", "/ip4/127.0.0.1/tcp/9/p2p/" + nodes[0].network.peer_id)
         assert code == 2 and "no peer could be reached" in report["error"]
