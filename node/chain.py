@@ -1,15 +1,23 @@
 """The node's chain: the head, new blocks, fork candidates and branch switches (rules.md §6.7).
 
 A block that extends the head is validated on the store and applied in one batch. Any other block
-within the fork window is kept as a candidate (persisted, bounded). After each block the best
-candidate branch is considered: if the fork rule prefers it, it is validated in memory on top of
-the store reverted to the fork point, and only then written, reverting and applying in one batch,
-so a crash leaves either branch whole. Blocks found invalid are remembered and never fetched or
-validated again.
+is kept as a fork candidate only if it could become the chain: its parent is known (in the chain or
+among the candidates), the fork point is within the fork window, its issuer is a member at the
+parent, its proof of work meets that issuer's personalised difficulty there (with every other
+production field: time, issuers frame, powMin, size) and its signature is valid. Candidates are
+bounded in number and per sending peer.
+
+The candidates are indexed in memory (by hash, by parent, by number), loaded once from the store,
+where those that no longer pass these checks are deleted. When a candidate branch could beat the
+head by the fork rule, it is validated in memory on top of the store reverted to the fork point,
+and only then written, reverting and applying in one batch, so a crash leaves either branch whole.
+Blocks found invalid are remembered and never fetched or validated again.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
 from node.errors import StoreError
 from node.store import LevelStore
@@ -17,28 +25,159 @@ from protocol.crypto import Hash, hash_hex
 from protocol.documents import Block
 from protocol.errors import RuleViolation
 from protocol.fork import BranchHead, choose_branch, is_within_fork_window
-from protocol.params import CurrencyParameters
+from protocol.params import SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, CurrencyParameters
 from protocol.rules.block import validate_block
-from protocol.state.delta import Delta
+from protocol.rules.local import check_block_local
+from protocol.rules.production import check_production, compute_block_size
+from protocol.state.delta import TABLE_BLOCK, Delta
+from protocol.state.overlay import Overlay
+from protocol.state.records import BlockSummary
 from protocol.state.stack import StackedState
+from protocol.state.view import StateView
 
-#: Most fork candidates kept; beyond it the oldest (lowest numbers) are dropped first.
-MAX_FORK_CANDIDATES = 1000
+#: Fork candidates kept at most, in fork windows: room for several real competing branches.
+CANDIDATE_WINDOWS = 10
+#: Candidates one peer may have at a time beyond one fork window: a node on a minority fork
+#: downloads the whole longer branch from the peer it follows (up to the window, plus the blocks
+#: the fork rule needs to see it 3 blocks and 3·avgGenTime ahead).
+SOURCE_MARGIN = 25
+#: The rule code of a bad block signature: the signature is not covered by the block hash, so a
+#: block refused for it is not remembered as invalid (the same block, well signed, is valid).
+BLOCK_SIGNATURE_RULE = "checkBlockSignature"
+
+K = TypeVar("K")
 
 
 class Outcome(StrEnum):
-    APPLIED = "applied"  # the block extended the head
-    SWITCHED = "switched"  # the block completed a better branch, which is now the chain
-    CANDIDATE = "candidate"  # kept as a fork candidate
-    KNOWN = "known"  # already in the chain or among the candidates
+    APPLIED = "applied"  # the block extended the head: no blame
+    SWITCHED = "switched"  # the block completed a better branch, which is now the chain: no blame
+    CANDIDATE = "candidate"  # kept as a fork candidate (it could become the chain): no blame
+    KNOWN = "known"  # already in the chain or among the candidates: no blame
     INVALID = "invalid"  # breaks a rule (now or before): the sender is to blame
-    TOO_OLD = "too-old"  # forks beyond the fork window
+    JUNK = "junk"  # could never become the chain (issuer not a member at its parent, proof of work
+    # short of the issuer's difficulty, bad signature, a peer over its candidate bound): the sender
+    # is to blame; nothing is stored
+    ORPHAN = "orphan"  # its parent is unknown (neither chain nor candidate): not stored, no blame;
+    # the caller syncs from the sender (the cheap checks it could pass, it passed)
+    TOO_OLD = "too-old"  # forks beyond the fork window: not stored, no blame (a peer may lag)
+    DROPPED = "dropped"  # could become the chain, but the candidates are at their total bound and
+    # every kept branch is longer: not stored, no blame (the bound is shared by all peers)
+    WAITING = "waiting"  # (node.intake only) dated ahead of the node's clock: kept until its time
+    QUARANTINED = "quarantined"  # (node.intake only) made the node fail: not taken again
 
 
 @dataclass(frozen=True)
 class AddResult:
     outcome: Outcome
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """What the index keeps of a fork candidate (its block stays on disk)."""
+
+    hash: bytes
+    number: int
+    parent: bytes
+    median_time: int
+    summary: BlockSummary  # production fields (the money fields are its parent's: unused)
+    joins: frozenset[bytes]  # keys this block makes (or keeps) members: joiners and actives
+    leaves: frozenset[bytes]  # keys this block excludes
+    source: str | None  # the peer that sent it; None: this node, an import, or loaded from disk
+
+    @classmethod
+    def of(cls, block: Block, summary: BlockSummary, source: str | None) -> "_Candidate":
+        assert block.previous_hash is not None
+        return cls(
+            hash=bytes(block.hash),
+            number=block.number,
+            parent=bytes(block.previous_hash),
+            median_time=block.median_time,
+            summary=summary,
+            joins=frozenset(bytes(m.issuer) for m in (*block.joiners, *block.actives)),
+            leaves=frozenset(bytes(key) for key in block.excluded),
+            source=source,
+        )
+
+
+@dataclass
+class _Candidates:
+    """The fork candidates in memory: by hash, by parent hash, by number, counted per peer."""
+
+    by_hash: dict[bytes, _Candidate] = field(default_factory=dict)
+    children: dict[bytes, set[bytes]] = field(default_factory=dict)
+    by_number: dict[int, set[bytes]] = field(default_factory=dict)
+    per_source: Counter[str] = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.by_hash)
+
+    def __contains__(self, block_hash: bytes) -> bool:
+        return bytes(block_hash) in self.by_hash
+
+    def add(self, candidate: _Candidate) -> None:
+        self.by_hash[candidate.hash] = candidate
+        self.children.setdefault(candidate.parent, set()).add(candidate.hash)
+        self.by_number.setdefault(candidate.number, set()).add(candidate.hash)
+        if candidate.source is not None:
+            self.per_source[candidate.source] += 1
+
+    def remove(self, block_hash: bytes) -> _Candidate | None:
+        """Forget one candidate (its children, if any, stay: they now hang from its hash)."""
+        candidate = self.by_hash.pop(bytes(block_hash), None)
+        if candidate is None:
+            return None
+        _discard(self.children, candidate.parent, candidate.hash)
+        _discard(self.by_number, candidate.number, candidate.hash)
+        if candidate.source is not None:
+            self.per_source[candidate.source] -= 1
+            if self.per_source[candidate.source] <= 0:
+                del self.per_source[candidate.source]
+        return candidate
+
+    def subtree(self, block_hash: bytes) -> list[bytes]:
+        """The candidate and all its candidate descendants, parents before children."""
+        found, queue = [], [bytes(block_hash)]
+        while queue:
+            current = queue.pop()
+            if current in self.by_hash:
+                found.append(current)
+            queue.extend(self.children.get(current, ()))
+        return found
+
+    def lineage(self, parent_hash: bytes) -> list[_Candidate]:
+        """The candidates from `parent_hash` down to the root of its branch, newest first."""
+        found = []
+        current = self.by_hash.get(bytes(parent_hash))
+        while current is not None:
+            found.append(current)
+            current = self.by_hash.get(current.parent)
+        return found
+
+    def lowest_leaf(self, keep: bytes) -> _Candidate | None:
+        """The candidate without children of the lowest number, `keep` excepted."""
+        for number in sorted(self.by_number):
+            for block_hash in sorted(self.by_number[number]):
+                if block_hash != keep and not self.children.get(block_hash):
+                    return self.by_hash[block_hash]
+        return None
+
+
+def _discard(index: dict[K, set[bytes]], key: K, value: bytes) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(value)
+        if not members:
+            del index[key]
+
+
+class _Junk(Exception):
+    """A block that could never become the chain; `certain`: remember its hash as invalid."""
+
+    def __init__(self, reason: str, *, certain: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.certain = certain
 
 
 class ChainManager:
@@ -48,6 +187,11 @@ class ChainManager:
         self.store = store
         self.genesis_hash = genesis_hash or store.genesis_hash()
         self._valid_tips: set[bytes] = set()  # heads of candidate branches found valid
+        self._candidates: _Candidates | None = None  # loaded (and cleaned) on first use
+        self._pruned_to = -1  # candidates up to this number have been dropped (beyond the window)
+        # The store reverted to a fork point, kept while the head does not move: every block of a
+        # branch being downloaded asks for the same one. (head hash, fork point, view)
+        self._fork_view: tuple[bytes, int, StackedState] | None = None
 
     @property
     def params(self) -> CurrencyParameters | None:
@@ -57,16 +201,23 @@ class ChainManager:
     def head(self) -> tuple[int, Hash, Hash] | None:
         return self.store.head_pointer()
 
-    def add_block(self, block: Block, *, durable: bool = True) -> AddResult:
-        """Take a block from anywhere (a peer, the forger, an import) and say what became of it.
+    def candidate_bounds(self) -> tuple[int, int]:
+        """(total, per peer) bounds of the fork candidates."""
+        window = 100 if self.params is None else self.params.fork_window_size
+        return CANDIDATE_WINDOWS * window, window + SOURCE_MARGIN
 
-        `durable=False` lets a download skip the disk sync of a block that is not the last of its
-        batch (see `LevelStore.apply_block`)."""
+    def add_block(self, block: Block, *, durable: bool = True, source: str | None = None) -> AddResult:
+        """Take a block from anywhere and say what became of it (see `Outcome` for who is to blame).
+
+        `source` is the sending peer (its id as text), None for this node's forger or an import:
+        it bounds the fork candidates each peer may leave. `durable=False` lets a download skip
+        the disk sync of a block that is not the last of its batch (see `LevelStore.apply_block`)."""
         block_hash = block.hash
         reason = self.store.invalid_reason(block_hash)
         if reason is not None:
             return AddResult(Outcome.INVALID, reason)
-        if self.store.number_of(block_hash) is not None or self.store.has_fork_candidate(block_hash):
+        candidates = self._index()
+        if block_hash in candidates or self.store.number_of(block_hash) is not None:
             return AddResult(Outcome.KNOWN)
         head = self.store.head_pointer()
         if head is None:
@@ -76,34 +227,44 @@ class ChainManager:
             result = self._extend(block, durable=durable)
             if result.outcome is Outcome.APPLIED:
                 self._extend_with_candidates()
-                switched = self._consider_branches()
-                return switched or result
+                self._prune()
             return result
         params = self.params
         assert params is not None
         if block.number <= number - params.fork_window_size:
             return AddResult(Outcome.TOO_OLD, f"block {block.number} is beyond the fork window")
+        try:
+            admitted = self._admit(block, source, params)
+        except _Junk as junk:
+            if junk.certain:
+                self.store.remember_invalid(block_hash, junk.reason)
+            return AddResult(Outcome.JUNK, junk.reason)
+        if isinstance(admitted, AddResult):
+            return admitted
         self.store.put_fork_candidate(block)
-        self._bound_candidates(number - params.fork_window_size)
-        return self._consider_branches() or AddResult(Outcome.CANDIDATE)
+        candidates.add(admitted)
+        if self._could_win(admitted, params):
+            switched = self._consider_branches()
+            if switched is not None:
+                return switched
+        return AddResult(Outcome.CANDIDATE)
 
     def _add_genesis(self, block: Block) -> AddResult:
         if self.genesis_hash is not None and block.hash != self.genesis_hash:
             return AddResult(Outcome.INVALID, "not this currency's block 0")
         if block.number != 0:
-            self.store.put_fork_candidate(block)
-            return AddResult(Outcome.CANDIDATE)
+            return AddResult(Outcome.ORPHAN, "this node has no block 0 yet")
         result = self._extend(block)
         if result.outcome is Outcome.APPLIED:
             self.genesis_hash = block.hash
-            self._extend_with_candidates()
         return result
 
     def _extend(self, block: Block, *, durable: bool = True) -> AddResult:
         try:
             delta = validate_block(self.store, block)
         except RuleViolation as violation:
-            self.store.remember_invalid(block.hash, str(violation))
+            if violation.code != BLOCK_SIGNATURE_RULE:  # else the same block well signed is valid
+                self.store.remember_invalid(block.hash, str(violation))
             return AddResult(Outcome.INVALID, str(violation))
         window = 100 if self.params is None else self.params.fork_window_size
         if block.number == 0 and block.parameters is not None:
@@ -111,32 +272,193 @@ class ChainManager:
         self.store.apply_block(block, delta, fork_window=window, sync=durable)
         return AddResult(Outcome.APPLIED)
 
+    # Admission of fork candidates --------------------------------------------------------------
+
+    def _admit(self, block: Block, source: str | None, params: CurrencyParameters) -> _Candidate | AddResult:
+        """The index entry of a block that could become the chain, or the outcome refusing it;
+        `_Junk` for a block that never could. Cheapest checks first, the signature last."""
+        head = self.store.head_pointer()
+        assert head is not None
+        try:
+            check_block_local(block, signatures=False)
+        except RuleViolation as violation:
+            raise _Junk(str(violation), certain=True) from violation
+        if block.previous_hash is None:
+            raise _Junk("another block 0: not this currency's", certain=True)
+        candidates = self._index()
+        ancestors = candidates.lineage(block.previous_hash)
+        root_parent = ancestors[-1].parent if ancestors else bytes(block.previous_hash)
+        fork_point = self.store.number_of(root_parent)
+        if fork_point is None:
+            self._check_orphan(block)
+            return AddResult(Outcome.ORPHAN, "its parent is unknown")
+        parent_number = ancestors[0].number if ancestors else fork_point
+        if block.number != parent_number + 1:
+            raise _Junk(f"block {block.number} does not follow its parent {parent_number}", certain=True)
+        if not is_within_fork_window(head[0], fork_point, params):
+            return AddResult(Outcome.TOO_OLD, f"it forks at block {fork_point}, beyond the fork window")
+        # Verify the issuer is a member at the parent: its membership along the branch, else at the
+        # fork point, where an identity never a member at the head never was (no revert needed).
+        member = _membership_along(block.issuer, ancestors)
+        if member is None:
+            identity = self.store.identity(block.issuer)
+            if identity is None or not identity.was_member:
+                raise _Junk("the issuer is not a member", certain=True)
+        # Verify time, header fields, size and the issuer's personalised difficulty at the parent.
+        view: StateView = self.store if not ancestors else self._branch_view(block.number, ancestors)
+        try:
+            diff_number = check_production(view, params, block)
+        except RuleViolation as violation:
+            raise _Junk(str(violation), certain=True) from violation
+        if member is None:
+            at_fork = self._view_at(fork_point).identity(block.issuer)
+            member = at_fork is not None and at_fork.member
+        if not member:
+            raise _Junk(f"the issuer is not a member at block {parent_number}", certain=True)
+        total, per_source = self.candidate_bounds()
+        if source is not None and candidates.per_source[source] >= per_source:
+            raise _Junk(f"more than {per_source} fork candidates from one peer", certain=False)
+        if not block.is_signature_valid():
+            raise _Junk("the block's signature does not verify", certain=False)
+        if len(candidates) >= total and not self._make_room(block, bytes(block.previous_hash)):
+            return AddResult(Outcome.DROPPED, f"{total} fork candidates are kept, on longer branches")
+        parent_summary = ancestors[0].summary if ancestors else self.store.block_summary(fork_point)
+        assert parent_summary is not None
+        return _Candidate.of(block, _summary_of(block, diff_number, parent_summary), source)
+
+    def _check_orphan(self, block: Block) -> None:
+        """The checks a block whose parent is unknown can pass without the parent's state."""
+        identity = self.store.identity(block.issuer)
+        if identity is None or not identity.was_member:
+            raise _Junk("the issuer is not a member", certain=False)  # it may join on that branch
+        if not block.is_signature_valid():
+            raise _Junk("the block's signature does not verify", certain=False)
+
+    def _make_room(self, block: Block, parent: bytes) -> bool:
+        """At the total bound, drop the lowest candidate without children if it is lower than
+        `block` (the fork rule prefers the longest branch); False if `block` ranks last."""
+        candidates = self._index()
+        lowest = candidates.lowest_leaf(keep=parent)
+        if lowest is None or lowest.number >= block.number:
+            return False
+        self._drop(lowest.hash)
+        return True
+
+    def _branch_view(self, number: int, ancestors: list[_Candidate]) -> StateView:
+        """The block summaries before block `number` on a branch of candidates (newest first):
+        all the production rules read."""
+        view = Overlay(self.store, number)
+        for candidate in reversed(ancestors):
+            view.write(TABLE_BLOCK, candidate.number, candidate.summary)
+        return view
+
+    def _view_at(self, fork_point: int) -> StateView:
+        """The state after main-chain block `fork_point`: the store reverted with its undo records
+        (kept while the head does not move, and reverted further when asked for an older point)."""
+        head = self.store.head_pointer()
+        assert head is not None
+        if fork_point == head[0]:
+            return self.store
+        cached = self._fork_view
+        if cached is not None and cached[0] == head[1] and cached[1] >= fork_point:
+            view, start = cached[2], cached[1]
+        else:
+            view, start = StackedState(self.store), head[0]
+        for number in range(start, fork_point, -1):
+            delta = self.store.undo_record(number)
+            if delta is None:
+                raise StoreError(f"no undo record for block {number} inside the fork window")
+            view.revert(delta)
+        self._fork_view = (bytes(head[1]), fork_point, view)
+        return view
+
+    def _could_win(self, candidate: _Candidate, params: CurrencyParameters) -> bool:
+        """The branch ending at `candidate` is far enough ahead of the head for the fork rule."""
+        head = self.store.head()
+        assert head is not None
+        tip = BranchHead(candidate.number, candidate.median_time, candidate.hash)
+        return choose_branch(BranchHead(head.number, head.median_time), [tip], params) is not None
+
+    # The candidate index -----------------------------------------------------------------------
+
+    def _index(self) -> _Candidates:
+        """The candidates in memory, loaded from the store on first use; stored candidates that
+        could not become the chain now (junk, unknown parent, beyond the window) are deleted."""
+        if self._candidates is not None:
+            return self._candidates
+        self._candidates = _Candidates()
+        stored = sorted(self.store.fork_candidates(), key=lambda b: b.number)  # parents first
+        params, head = self.params, self.store.head_pointer()
+        if params is None or head is None:
+            for block in stored:
+                self.store.delete_fork_candidate(block.hash)
+            return self._candidates
+        self._pruned_to = head[0] - params.fork_window_size
+        for block in stored:
+            admitted: _Candidate | AddResult | None = None
+            if block.number > self._pruned_to and self.store.number_of(block.hash) is None:
+                try:
+                    admitted = self._admit(block, None, params)
+                except _Junk as junk:
+                    if junk.certain:
+                        self.store.remember_invalid(block.hash, junk.reason)
+            if isinstance(admitted, _Candidate):
+                self._candidates.add(admitted)
+            else:
+                self.store.delete_fork_candidate(block.hash)
+        return self._candidates
+
+    def _drop(self, block_hash: bytes, reason: str | None = None) -> None:
+        """Delete a candidate and its descendants from disk and memory (`reason`: remember them
+        as invalid, the first with that reason, the others as its descendants)."""
+        candidates = self._index()
+        for position, dropped in enumerate(candidates.subtree(block_hash)):
+            candidates.remove(dropped)
+            self._valid_tips.discard(dropped)
+            self.store.delete_fork_candidate(dropped)
+            if reason is not None:
+                why = reason if position == 0 else f"{reason} (in block {hash_hex(block_hash)[:16]})"
+                self.store.remember_invalid(dropped, why)
+
+    def _prune(self) -> None:
+        """Drop the candidates that left the fork window as the head moved (each number once)."""
+        params, head = self.params, self.store.head_pointer()
+        if params is None or head is None:
+            return
+        candidates = self._index()
+        oldest = head[0] - params.fork_window_size
+        for number in range(max(self._pruned_to + 1, 0), oldest + 1):
+            for block_hash in list(candidates.by_number.get(number, ())):
+                self._drop(block_hash)
+        self._pruned_to = max(self._pruned_to, oldest)
+
     def _extend_with_candidates(self) -> None:
-        """Apply candidates that arrived before their parent and now follow the head."""
+        """Apply candidates that follow the head (a branch the head caught up with)."""
+        candidates = self._index()
         while True:
             head = self.store.head_pointer()
             if head is None:
                 return
             child = next(
                 (
-                    c
-                    for c in self.store.fork_candidates()
-                    if c.number == head[0] + 1 and c.previous_hash == head[1]
+                    candidates.by_hash[h]
+                    for h in sorted(candidates.children.get(bytes(head[1]), ()))
+                    if candidates.by_hash[h].number == head[0] + 1
                 ),
                 None,
             )
             if child is None:
                 return
+            block = self.store.fork_candidate(child.hash)
+            candidates.remove(child.hash)
+            self._valid_tips.discard(child.hash)
             self.store.delete_fork_candidate(child.hash)
-            self._extend(child)
+            result = AddResult(Outcome.INVALID) if block is None else self._extend(block)
+            if result.outcome is not Outcome.APPLIED:
+                for orphan in list(candidates.children.get(child.hash, ())):
+                    self._drop(orphan, None if block is None else f"its parent is invalid: {result.reason}")
 
-    def _bound_candidates(self, oldest: int) -> None:
-        candidates = self.store.fork_candidates()
-        stale = [c for c in candidates if c.number <= oldest]
-        keep = sorted((c for c in candidates if c.number > oldest), key=lambda c: c.number)
-        stale.extend(keep[: max(0, len(keep) - MAX_FORK_CANDIDATES)])
-        for block in stale:
-            self.store.delete_fork_candidate(block.hash)
+    # Branches and the fork rule ----------------------------------------------------------------
 
     def _consider_branches(self) -> AddResult | None:
         """Switch to the best valid branch if the fork rule prefers it to the current chain."""
@@ -147,7 +469,7 @@ class ChainManager:
         current = self.store.block_summary(head[0])
         assert current is not None
         while True:
-            branches = self._branches(head[0], params)
+            branches = self._branches(head[0] + SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, params)
             heads = {(branch[-1].number, branch[-1].hash): branch for branch in branches}
             best = choose_branch(
                 BranchHead(current.number, current.median_time, head[1]),
@@ -156,12 +478,25 @@ class ChainManager:
             )
             if best is None:
                 return None
-            branch = heads[(best.number, Hash(best.hash))]
+            branch = heads[(best.number, best.hash)]
             validated = self._validate_branch(branch)
             if validated is None:
                 continue  # an invalid block was found and forgotten: choose again
             fork_point = branch[0].number - 1
+            reverted = []
+            for number in range(fork_point + 1, head[0] + 1):
+                old, summary = self.store.block(number), self.store.block_summary(number)
+                assert old is not None and summary is not None
+                reverted.append(_Candidate.of(old, summary, None))
             self.store.replace_branch(head[0] - fork_point, validated, fork_window=params.fork_window_size)
+            candidates = self._index()
+            for candidate in branch:
+                candidates.remove(candidate.hash)
+                self._valid_tips.discard(candidate.hash)
+            for candidate in reverted:  # the old branch stays a candidate (on disk already)
+                candidates.add(candidate)
+            self._fork_view = None
+            self._prune()
             return AddResult(Outcome.SWITCHED, f"switched at block {fork_point} to head {best.number}")
 
     def rival_head(self) -> Block | None:
@@ -173,37 +508,40 @@ class ChainManager:
             return None
         for branch in self._branches(head[0], params):
             tip = branch[-1]
-            if tip.number < head[0] or (tip.number == head[0] and tip.hash >= head[1]):
+            if tip.number == head[0] and tip.hash >= head[1]:
                 continue
             if tip.hash not in self._valid_tips:
                 if self._validate_branch(branch) is None:
                     continue
                 self._valid_tips.add(tip.hash)
-            return tip
+            block = self.store.fork_candidate(tip.hash)
+            if block is not None:
+                return block
         return None
 
-    def _branches(self, head_number: int, params: CurrencyParameters) -> list[list[Block]]:
-        """Every chain of candidates that joins the main chain within the fork window."""
-        candidates = {c.hash: c for c in self.store.fork_candidates()}
+    def _branches(self, lowest_tip: int, params: CurrencyParameters) -> list[list[_Candidate]]:
+        """Every chain of candidates ending at block `lowest_tip` or later that joins the main chain
+        within the fork window, from its first block to its tip (read from the index only)."""
+        candidates = self._index()
+        head = self.store.head_pointer()
+        assert head is not None
         branches = []
-        for leaf in candidates.values():
-            path = [leaf]
-            while path[-1].previous_hash in candidates:
-                path.append(candidates[path[-1].previous_hash])
-            root = path[-1]
-            if root.previous_hash is None:
-                continue
-            joined_at = self.store.number_of(root.previous_hash)
-            if joined_at is None or root.number != joined_at + 1:
-                continue
-            if not is_within_fork_window(head_number, joined_at, params):
-                continue
-            branches.append(list(reversed(path)))
+        for number in sorted(n for n in candidates.by_number if n >= lowest_tip):
+            for tip_hash in sorted(candidates.by_number[number]):
+                path = candidates.lineage(tip_hash)
+                root = path[-1]
+                joined_at = self.store.number_of(root.parent)
+                if joined_at is None or root.number != joined_at + 1:
+                    continue
+                if not is_within_fork_window(head[0], joined_at, params):
+                    continue
+                branches.append(list(reversed(path)))
         return branches
 
-    def _validate_branch(self, branch: list[Block]) -> list[tuple[Block, Delta]] | None:
+    def _validate_branch(self, branch: list[_Candidate]) -> list[tuple[Block, Delta]] | None:
         """The branch's deltas, computed in memory on the store reverted to the fork point; None
-        (after remembering the culprit and its descendants as invalid) if a block breaks a rule."""
+        (after forgetting the culprit and its descendants, remembered as invalid) if a block breaks
+        a rule."""
         head = self.store.head_pointer()
         assert head is not None
         view = StackedState(self.store)
@@ -213,16 +551,47 @@ class ChainManager:
                 raise StoreError(f"no undo record for block {number} inside the fork window")
             view.revert(delta)
         validated = []
-        for position, block in enumerate(branch):
+        for candidate in branch:
+            block = self.store.fork_candidate(candidate.hash)
+            if block is None:  # lost from disk: the rest of the branch hangs from nothing
+                self._drop(candidate.hash)
+                return None
             try:
                 delta = validate_block(view, block)
             except RuleViolation as violation:
-                for bad in branch[position:]:
-                    self.store.remember_invalid(
-                        bad.hash, f"{violation} (in block {hash_hex(block.hash)[:16]})"
-                    )
-                    self.store.delete_fork_candidate(bad.hash)
+                self._drop(candidate.hash, str(violation))
                 return None
             view.apply(delta, block.hash)
             validated.append((block, delta))
         return validated
+
+
+def _membership_along(issuer: bytes, ancestors: list[_Candidate]) -> bool | None:
+    """Whether the candidates (newest first) leave `issuer` a member; None if none of them changes
+    it. Only joiners (and actives) and exclusions change the member flag (rules.md §3)."""
+    key = bytes(issuer)
+    for candidate in ancestors:
+        if key in candidate.leaves:
+            return False
+        if key in candidate.joins:
+            return True
+    return None
+
+
+def _summary_of(block: Block, diff_number: int, parent: BlockSummary) -> BlockSummary:
+    """The production fields of a candidate, read by the rules for its children's difficulty,
+    median time, issuers frame, powMin and size; the money fields are its parent's (never read)."""
+    return replace(
+        parent,
+        number=block.number,
+        time=block.time,
+        median_time=block.median_time,
+        issuer=block.issuer,
+        issuers_count=block.issuers_count,
+        issuers_frame=block.issuers_frame,
+        issuers_frame_var=block.issuers_frame_var,
+        diff_number=diff_number,
+        pow_min=block.pow_min,
+        members_count=block.members_count,
+        size=compute_block_size(block),
+    )

@@ -255,6 +255,17 @@ class LevelStore:
                 self.delete_fork_candidate(key[len(schema.FORK) :])  # a damaged candidate: a lost download
         return blocks
 
+    def fork_candidate(self, block_hash: bytes) -> Block | None:
+        """One candidate, read from disk (None if absent or damaged: a damaged one is deleted)."""
+        raw = self.db.get(schema.FORK + block_hash)
+        if raw is None:
+            return None
+        try:
+            return Block.from_bytes(raw)
+        except DecodeError:
+            self.delete_fork_candidate(block_hash)
+            return None
+
     def has_fork_candidate(self, block_hash: bytes) -> bool:
         return bytes(block_hash) in self._candidate_hashes()
 

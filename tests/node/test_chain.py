@@ -118,14 +118,15 @@ def test_invalid_next_block_is_rejected_and_remembered(tmp_path: Path) -> None:
     assert manager.add_block(draft).outcome is Outcome.APPLIED
 
 
-def test_blocks_arriving_out_of_order(tmp_path: Path) -> None:
+def test_blocks_arriving_before_their_parent_are_orphans_not_kept(tmp_path: Path) -> None:
     a, _b = twins(6)
     manager = node(tmp_path, a)
     manager.add_block(a.blocks[0])
-    for block in reversed(a.blocks[1:]):
-        manager.add_block(block)
-    assert manager.head() == (6, a.blocks[6].hash, a.blocks[6].state_digest)
+    outcomes = [manager.add_block(block).outcome for block in reversed(a.blocks[1:])]
+    assert outcomes == [Outcome.ORPHAN] * 5 + [Outcome.APPLIED]  # the caller syncs the rest
     assert manager.store.fork_candidates() == []
+    assert [manager.add_block(block).outcome for block in a.blocks[2:]] == [Outcome.APPLIED] * 5
+    assert manager.head() == (6, a.blocks[6].hash, a.blocks[6].state_digest)
 
 
 def test_a_tying_branch_with_a_lower_head_hash_is_the_rival_to_yield_to(tmp_path: Path) -> None:
