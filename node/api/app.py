@@ -1,12 +1,17 @@
 """The ASGI application: FastAPI (a maintained framework that derives the OpenAPI schema from the
 endpoints' types, served at /openapi.json, browsable at /docs), run under hypercorn's trio worker
-so that it shares the node's event loop and store without threads. See docs/api.md."""
+so that it shares the node's event loop and store without threads. Its documentation pages load
+their scripts from the package (`static/`), not from a CDN, so that they work offline. See
+docs/api.md."""
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from node.api import chain, money, sources, submit, wot
@@ -36,6 +41,40 @@ async def failure(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "the node failed to answer; see its log"}, status_code=500)
 
 
+#: The documentation pages' scripts, styles and icon (vendored, see static/README.md), served at /static.
+STATIC = Path(__file__).parent / "static"
+FAVICON = "/static/swagger-ui/favicon-32x32.png"
+
+
+def add_docs(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) and `/redoc` (ReDoc) with their assets from `STATIC`: no CDN, no web
+    fonts, no Swagger validator badge (an image fetched from swagger.io)."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=None,
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=FAVICON,
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url="/static/redoc/redoc.standalone.js",
+            redoc_favicon_url=FAVICON,
+            with_google_fonts=False,
+        )
+
+
 def build_app(api: ApiContext) -> FastAPI:
     """The API over `api`: the node's store, chain and mempool, or a bare store in tests."""
     app = FastAPI(
@@ -46,10 +85,14 @@ def build_app(api: ApiContext) -> FastAPI:
         # a path with a stray slash (`/blocks/%2F` decodes to `/blocks//`) is a plain 404 with a
         # reason, not a redirect without one
         redirect_slashes=False,
+        # served from the package by `add_docs`, not from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.api = api
     for router in (chain.router, money.router, wot.router, sources.router, submit.router):
         app.include_router(router)
+    add_docs(app)
     for kind in (ApiError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(kind, refusal)
     app.add_exception_handler(Exception, failure)
