@@ -1,10 +1,12 @@
 """The ASGI application: FastAPI (a maintained framework that derives the OpenAPI schema from the
 endpoints' types, served at /openapi.json, browsable at /docs), run under hypercorn's trio worker
-so that it shares the node's event loop and store without threads. Its documentation pages load
-their scripts from the package (`static/`), not from a CDN, so that they work offline. See
-docs/api.md."""
+so that it shares the node's event loop and store without threads. Its flood limits are
+`limits.FloodGuard`; its documentation pages load their scripts from the package (`static/`), not
+from a CDN, so that they work offline. See docs/api.md."""
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from node.api import chain, money, sources, submit, wot
 from node.api.context import ApiContext
 from node.api.errors import ApiError
+from node.api.limits import FloodGuard, Limits
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +78,11 @@ def add_docs(app: FastAPI) -> None:
         )
 
 
-def build_app(api: ApiContext) -> FastAPI:
-    """The API over `api`: the node's store, chain and mempool, or a bare store in tests."""
+def build_app(
+    api: ApiContext, *, limits: Limits | None = None, clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
+    """The API over `api`: the node's store, chain and mempool, or a bare store in tests. `limits`
+    are its flood limits (`Limits()`'s defaults if not given); `clock` times the rate limit."""
     app = FastAPI(
         title="June node API",
         version=api.version,
@@ -96,4 +102,5 @@ def build_app(api: ApiContext) -> FastAPI:
     for kind in (ApiError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(kind, refusal)
     app.add_exception_handler(Exception, failure)
+    app.add_middleware(FloodGuard, limits=limits, clock=clock)
     return app

@@ -9,6 +9,10 @@ from hypercorn.trio import serve
 
 #: Seconds a client may take to send its request (a slow sender holds a connection, not the node).
 READ_TIMEOUT = 30
+#: Connections the kernel queues before they are accepted: a burst of clients connecting at once
+#: is accepted and answered (a 429 or a 503 from the app's flood limits at worst) rather than left
+#: to retry its connection; hypercorn's own default (100) is smaller than a busy tiers-lieu's burst.
+BACKLOG = 1024
 
 
 async def serve_api(
@@ -23,6 +27,7 @@ async def serve_api(
     cancelled; reports the bound URLs (`http://host:port`) through `task_status`."""
     config = Config()
     config.bind = [bind]
+    config.backlog = BACKLOG
     config.accesslog = None
     config.errorlog = logging.getLogger("node.api")
     config.graceful_timeout = 1.0
