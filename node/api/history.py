@@ -15,10 +15,9 @@ is complete.
 from dataclasses import dataclass, field
 from typing import Any
 
-import trio
-
 from node.api.convert import cents_text, key_text
 from node.api.errors import ApiError
+from node.api.pace import take_turn
 from node.store import LevelStore
 from protocol.conditions import sig_condition
 from protocol.crypto import PublicKey, hash_hex
@@ -72,7 +71,7 @@ async def _scan(store: LevelStore, key: PublicKey, *, top: int, limit: int, scan
     dividends: dict[int, int] = {}
     for number in range(top, page.lowest - 1, -1):
         if number % YIELD_EVERY == 0:
-            await trio.lowlevel.checkpoint()
+            await take_turn()
         raw = store.block_bytes(number)
         block = store.block(number) if raw is not None and any(n in raw for n in needles) else None
         if block is None:
