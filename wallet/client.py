@@ -1,12 +1,14 @@
 """Talking to nodes: the client API over HTTP, with failover between the configured nodes.
 
 Nodes are asked in order; one that does not answer (refused, timed out, a 5xx) is skipped with a
-note, and the next is asked. A 4xx is the node's verdict on the request itself: it is not retried
+note, and the next is asked. A busy node (429 or 503 with a short `Retry-After`) is asked again
+after the wait it asked for. A 4xx is the node's verdict on the request itself: it is not retried
 elsewhere but shown in plain words. With several nodes, `check_agreement` tells when they are not
 on the same head (a node behind, or a fork).
 """
 
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,15 @@ from wallet.errors import WalletError
 
 DEFAULT_NODE = "http://127.0.0.1:8088"
 TIMEOUT = 10.0
+#: A busy node (429 or 503 with `Retry-After`) is asked again this many times, if it asks to wait
+#: no longer than `MAX_BUSY_WAIT` seconds; otherwise the next node is asked.
+BUSY_RETRIES = 2
+MAX_BUSY_WAIT = 5.0
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.isdigit() else None
 
 
 class NodeUnavailable(WalletError):
@@ -66,21 +77,30 @@ class NodeClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         failures = []
         for url in self.urls:
-            try:
-                with self._http() as http:
-                    response = http.request(method, url.rstrip("/") + path, **kwargs)
-            except httpx.HTTPError as exc:
-                failures.append(f"{url}: {exc or type(exc).__name__}")
-                self._note(f"node {url} does not answer ({exc or type(exc).__name__}); trying the next one")
-                continue
-            if response.status_code >= 500:
-                failures.append(f"{url}: {self._reason(response)}")
-                self._note(f"node {url} failed ({self._reason(response)}); trying the next one")
-                continue
-            if response.status_code >= 400:
-                body = self._body(response)
-                raise Refused(response.status_code, str(body.get("error", response.text)), body.get("rule"))
-            return response
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    with self._http() as http:
+                        response = http.request(method, url.rstrip("/") + path, **kwargs)
+                except httpx.HTTPError as exc:
+                    why = exc or type(exc).__name__
+                    failures.append(f"{url}: {why}")
+                    self._note(f"node {url} does not answer ({why}); trying the next one")
+                    break
+                if response.status_code in (429, 503):  # busy: wait as told (briefly), or move on
+                    wait = _retry_after(response)
+                    if wait is not None and wait <= MAX_BUSY_WAIT and attempt < BUSY_RETRIES:
+                        self._note(f"node {url} is busy; trying again in {wait:.0f} s")
+                        time.sleep(wait)
+                        continue
+                if response.status_code >= 500 or response.status_code == 429:
+                    failures.append(f"{url}: {self._reason(response)}")
+                    self._note(f"node {url} failed ({self._reason(response)}); trying the next one")
+                    break
+                if response.status_code >= 400:
+                    body = self._body(response)
+                    reason = str(body.get("error", response.text))
+                    raise Refused(response.status_code, reason, body.get("rule"))
+                return response
         raise NodeUnavailable("no node answered: " + "; ".join(failures))
 
     def check_agreement(self) -> list[tuple[str, Any]]:

@@ -54,3 +54,27 @@ def test_warns_when_nodes_disagree_on_the_head(capsys: pytest.CaptureFixture[str
     heads = NodeClient(["http://a", "http://b"], transport=transport(routes)).check_agreement()
     assert [h["number"] for _, h in heads] == [10, 9]
     assert "not on the same head" in capsys.readouterr().err
+
+
+def test_a_busy_node_is_asked_again_after_the_wait_it_asks_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(
+        [
+            httpx.Response(429, json={"error": "too many requests"}, headers={"retry-after": "1"}),
+            httpx.Response(200, json={"money": {"members": 5}}),
+        ]
+    )
+    waits: list[float] = []
+    monkeypatch.setattr("wallet.client.time.sleep", waits.append)
+    client = NodeClient(["http://busy"], transport=httpx.MockTransport(lambda _request: next(answers)))
+    assert client.get("/currency") == {"money": {"members": 5}}
+    assert waits == [1.0]
+
+
+def test_a_node_that_asks_for_a_long_wait_is_left_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    routes: dict[str, httpx.Response | Exception] = {
+        "busy/currency": httpx.Response(429, json={"error": "slow down"}, headers={"retry-after": "600"}),
+        "up/currency": httpx.Response(200, json={"money": {"members": 5}}),
+    }
+    monkeypatch.setattr("wallet.client.time.sleep", lambda _s: pytest.fail("waited 600 s"))
+    client = NodeClient(["http://busy", "http://up"], transport=transport(routes))
+    assert client.get("/currency") == {"money": {"members": 5}}
