@@ -106,9 +106,16 @@ class Node:
         return self.store.head_pointer()
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve until `stop()`."""
+        """Serve until `stop()`; the network stops last, on its own (see `Network.run`)."""
+        async with trio.open_nursery() as outer:
+            await outer.start(self.network.run)
+            try:
+                await self._serve(task_status)
+            finally:
+                self.network.stop()
+
+    async def _serve(self, task_status: Any) -> None:
         async with trio.open_nursery() as nursery:
-            await nursery.start(self.network.run)
             nursery.start_soon(self._sync_loop)
             nursery.start_soon(self._receive_blocks)
             nursery.start_soon(self._receive_documents)

@@ -171,6 +171,7 @@ class Network:
         self._serving = trio.CapacityLimiter(MAX_SERVING)
         self.on_connected: list[Callable[[], None]] = []  # told each time we dial a peer
         self._nursery: trio.Nursery | None = None  # background requests, while running
+        self._stopping = trio.Event()
 
     # --- life -----------------------------------------------------------------------------------
 
@@ -184,22 +185,27 @@ class Network:
         return str(self._host.get_addrs()[0])
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve until cancelled; pubsub services wrap the host so they close last (libp2p-notes §2)."""
+        """Serve until `stop()`. Pubsub services wrap the host so they close last, and peers are
+        disconnected before the host closes, outside any cancelled scope (libp2p-notes §2): a host
+        whose tasks are cancelled under it leaves its peers' connections half open."""
         async with self._gossip.services(), self._host.run(listen_addrs=[self._listen]):
             self._host.set_stream_handler(self._protocol, self._serve)
             self._host.set_stream_handler(STATUS_PROTOCOL, self._serve_status)
-            try:
-                async with trio.open_nursery() as nursery:
-                    self._nursery = nursery
-                    await self._gossip.start(nursery)
-                    nursery.start_soon(self._carry_out_bans)
-                    nursery.start_soon(self._reconnect_loop)
-                    nursery.start_soon(self._exchange_loop)
-                    task_status.started()
-                    await trio.sleep_forever()
-            finally:
-                with trio.CancelScope(shield=True), trio.move_on_after(5):
-                    await self._disconnect_all()
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await self._gossip.start(nursery)
+                nursery.start_soon(self._carry_out_bans)
+                nursery.start_soon(self._reconnect_loop)
+                nursery.start_soon(self._exchange_loop)
+                task_status.started()
+                await self._stopping.wait()
+                nursery.cancel_scope.cancel()
+            self._nursery = None
+            with trio.move_on_after(5):
+                await self._disconnect_all()
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     def peers(self) -> list[Any]:
         """Connected peers that are not banned."""
@@ -318,7 +324,8 @@ class Network:
             first.set()
             done.set()
 
-        assert self._nursery is not None, "the network is not running"
+        if self._nursery is None:  # stopping
+            return found
         self._nursery.start_soon(all_of_them)
         await first.wait()
         with trio.move_on_after(STRAGGLER_WAIT):
