@@ -25,10 +25,9 @@ from typing import Any
 import trio
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
-from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.tools.anyio_service import background_trio_service
 
-from node.p2p.guarded_pubsub import GuardedPubsub
+from node.p2p.guarded_pubsub import GuardedGossipSub, GuardedPubsub
 from node.p2p.misbehaviour import Offence
 from protocol.documents import Block
 from protocol.documents.pending import MAX_PENDING_SIZE, PendingDocument, decode_pending
@@ -80,7 +79,7 @@ class Gossip:
         self._validated: dict[bytes, Any] = {}  # message id -> decoded item, until delivered
         self._relay_budget: dict[str, tuple[float, float]] = {}  # forwarder -> (tokens, at)
         self._header_check = header_check
-        self.router = GossipSub(
+        self.router = GuardedGossipSub(
             protocols=GOSSIP_PROTOCOLS,
             degree=6,
             degree_low=4,

@@ -44,6 +44,7 @@ from typing import Any, cast
 from libp2p.abc import INetStream
 from libp2p.io.exceptions import MessageTooLarge
 from libp2p.peer.id import ID
+from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
 
@@ -130,3 +131,16 @@ class GuardedPubsub(Pubsub):
             self._on_offence(peer_id, offence, detail)
         except Exception as exc:  # the callback must never raise into libp2p
             log.warning("on_offence callback failed: %r", exc)
+
+
+class GuardedGossipSub(GossipSub):
+    """GossipSub that never dials the peers a PRUNE's peer exchange names.
+
+    With neutral scoring (`accept_px_threshold` is −inf), py-libp2p 0.8.1 dials every peer listed
+    in a PRUNE's PX records, even when the node itself sets `do_px=False`: any peer could point the
+    node at tarpits, a dial amplifier. June learns peers only through its own peer book
+    (`node/p2p/peers.py`: few addresses per answer, trusted after a dial, rate-limited)."""
+
+    async def _do_px(self, px_peers: list[Any]) -> None:
+        if px_peers:
+            log.info("ignoring %d peer-exchange records in a PRUNE", len(px_peers))

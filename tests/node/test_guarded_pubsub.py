@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import multiaddr
 import pytest
@@ -33,7 +34,7 @@ from libp2p.tools.anyio_service import background_trio_service
 from libp2p.utils import encode_varint_prefixed
 from libp2p.utils.varint import encode_uvarint
 
-from node.p2p.guarded_pubsub import GuardedPubsub
+from node.p2p.guarded_pubsub import GuardedGossipSub, GuardedPubsub
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.misbehaviour import Offence
 
@@ -543,3 +544,26 @@ async def test_fuzzed_frames_never_take_the_victim_down(tmp_path: Path) -> None:
             # every frame that does not decode is one report (more reports come from garbage keys)
             assert decode_errors >= 100
             assert len(net.offences) >= decode_errors
+
+
+async def test_peer_exchange_records_in_a_prune_are_never_dialled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upstream acts on the peers a PRUNE names (neutral scoring accepts any PX): it reads their
+    records and dials them, a dial amplifier. June's router ignores them."""
+    records = [rpc_pb2.PeerInfo(peerID=HASHED_FROM_ID, signedPeerRecord=b"\x0a\x03abc")] * 16
+    opened: list[bytes] = []
+
+    def consume(envelope: bytes, _domain: str) -> Any:
+        opened.append(envelope)
+        raise ValueError("not a record")
+
+    monkeypatch.setattr("libp2p.pubsub.gossipsub.consume_envelope", consume)
+    upstream = GossipSub(protocols=[MESHSUB_11], degree=6, degree_low=4, degree_high=12)
+    attached = cast(Any, SimpleNamespace(peers={}))  # a pubsub, as far as `_do_px` can tell
+    upstream.pubsub = attached
+    await upstream._do_px(records)
+    assert opened, "upstream no longer acts on PX records: this guard may be dropped"
+    opened.clear()
+    guarded = GuardedGossipSub(protocols=[MESHSUB_11], degree=6, degree_low=4, degree_high=12)
+    guarded.pubsub = attached
+    await guarded._do_px(records)
+    assert opened == []
