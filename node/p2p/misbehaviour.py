@@ -84,7 +84,7 @@ class Misbehaviour:
         what = f"{offence.words}: {detail}" if detail else offence.words
         if record.score < BAN_SCORE:
             level = logging.INFO if offence.weight < 20 else logging.WARNING
-            log.log(level, "peer %s %s (score %.0f of %d)", key, what, record.score, BAN_SCORE)
+            log.log(level, "peer %s %s (score %d of %d)", key, what, int(record.score), BAN_SCORE)
             return False
         record.banned_until = now + BAN_SECONDS
         record.reason = what
