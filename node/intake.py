@@ -47,7 +47,8 @@ def _no_blame(_peer: Any, _offence: Offence, _detail: str) -> None:
 class BlockIntake:
     """Blocks in, one way; `source` is the sending peer, or None for the node itself or an import."""
 
-    def __init__(self, chain: ChainManager, clock: Clock, blame: Blame = _no_blame) -> None:
+    def __init__(self, chain: ChainManager, clock: Clock | None, blame: Blame = _no_blame) -> None:
+        """`clock` None: no block waits for its time (an operator's import of a chain file)."""
         self.chain = chain
         self.clock = clock
         self.blame = blame
@@ -57,7 +58,7 @@ class BlockIntake:
         self._quarantined: dict[bytes, str] = {}
 
     def too_early(self, block: Block) -> bool:
-        return block.time > self.clock.now() + FUTURE_TOLERANCE
+        return self.clock is not None and block.time > self.clock.now() + FUTURE_TOLERANCE
 
     def refusal(self, block: Block) -> str | None:
         """Why a gossiped block is not worth relaying (cheap checks only), or None to relay it."""
@@ -104,6 +105,8 @@ class BlockIntake:
 
     def take_due(self) -> None:
         """Take the waiting blocks whose time has come, lowest first."""
+        if self.clock is None:
+            return
         now = self.clock.now()
         for block_hash, (block, source) in sorted(self._future.items(), key=lambda e: e[1][0].number):
             if block.time <= now + FUTURE_TOLERANCE:

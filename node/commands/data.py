@@ -14,6 +14,7 @@ from node.chain import ChainManager, Outcome
 from node.chainfile import ChainFileError, read_chain, write_chain
 from node.datadir import STORE_NAME, NodeConfig, open_store, read_config, write_config
 from node.errors import NodeError
+from node.intake import BlockIntake
 from node.store import LevelStore
 from protocol.crypto import hash_hex
 from protocol.documents import Block
@@ -197,7 +198,7 @@ def export_chain(datadir: Path, output: Path) -> None:
 def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
     """Validate and apply the blocks of a chain file (already known ones are skipped)."""
     config, store = open_store(datadir)
-    manager = ChainManager(store, genesis_hash=config.genesis)
+    intake = BlockIntake(ChainManager(store, genesis_hash=config.genesis), clock=None)
     counts = {outcome.value: 0 for outcome in Outcome}
     try:
         total = _count_blocks(source)
@@ -205,10 +206,10 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
             task = bar.add_task("importing", total=total)
             for index, block in enumerate(read_chain(source), start=1):
                 # synced every 100 blocks and at the end: a crash re-imports at most the tail
-                result = manager.add_block(block, durable=index % SYNC_EVERY == 0 or index == total)
+                result = intake.take(block, durable=index % SYNC_EVERY == 0 or index == total)
                 counts[result.outcome.value] += 1
                 bar.advance(task)
-                if result.outcome is Outcome.INVALID:
+                if result.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.QUARANTINED):
                     raise click.ClickException(f"block {block.number} is invalid: {result.reason}")
         head = store.head_pointer()
     except ChainFileError as exc:

@@ -130,6 +130,12 @@ class Block:
         return signing_message(self.currency, "block", VERSION, self.hash)
 
     def is_signature_valid(self) -> bool:
+        """Checked once per instance: a gossiped block is verified before it is relayed, and the
+        rules find the answer already known when the same object reaches them."""
+        return self._signature_valid
+
+    @cached_property
+    def _signature_valid(self) -> bool:
         return verify(self.issuer, self.signing_message(), self.signature)
 
     def verify(self) -> None:
