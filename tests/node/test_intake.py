@@ -42,7 +42,7 @@ def setup(tmp_path: Path) -> Any:
 
 
 def test_a_valid_block_moves_the_head_once(setup: Any) -> None:
-    chain, store, intake, recorder = setup
+    chain, _store, intake, recorder = setup
     block = chain.block()
     assert intake.take(block, "peer").outcome is Outcome.APPLIED
     assert recorder.head_changes == 1 and not recorder.blamed
@@ -72,7 +72,7 @@ def test_a_block_dated_ahead_waits_for_its_time(setup: Any) -> None:
 def test_an_unexpected_error_quarantines_the_block_and_the_node_goes_on(
     setup: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    chain, store, intake, recorder = setup
+    chain, _store, intake, recorder = setup
     poisoned = chain.block()
 
     def broken_rules(block: Any, **_options: Any) -> Any:

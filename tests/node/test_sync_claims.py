@@ -12,8 +12,18 @@ from libp2p.io.msgio import VarIntLengthMsgReadWriter
 
 from bench._chain import BenchChain
 from node.node import Node
-from node.p2p.messages import BLOCKS, MAX_FRAME, PEERS, STATUS, Status, decode_request
-from node.p2p.messages import encode_blocks, encode_hashes, encode_peers, encode_status
+from node.p2p.messages import (
+    BLOCKS,
+    MAX_FRAME,
+    PEERS,
+    STATUS,
+    Status,
+    decode_request,
+    encode_blocks,
+    encode_hashes,
+    encode_peers,
+    encode_status,
+)
 from node.p2p.network import STATUS_PROTOCOL, sync_protocol
 from protocol.documents import Block
 from tests.node.hostile import Attacker, attacker
