@@ -28,28 +28,21 @@ import multiaddr
 import trio
 from bench_store import generate
 from bench_sync import first_block_only, import_chain, start_server, sync_from
-from libp2p.custom_types import TProtocol
-from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.chainfile import read_chain
 from node.p2p.host import load_or_create_identity, make_host
-from node.p2p.messages import (
-    BLOCKS,
-    MAX_FRAME,
-    PEERS,
-    STATUS,
-    Status,
-    decode_request,
-    encode_blocks,
-    encode_hashes,
-    encode_peers,
-    encode_status,
-)
 from node.p2p.network import STATUS_PROTOCOL, sync_protocol
-from protocol.documents import Block, BlockRef, Identity
-from protocol.keys import Keypair
-from tests.node.hostile import attacker, gossiping_attacker, victim
+from protocol.documents import Block
+from tests.node.hostile import (
+    answer_sync,
+    attacker,
+    flood_identities,
+    gossiping_attacker,
+    keep_silent,
+    lying_status,
+    victim,
+)
 from tests.node.test_hostile_peers import junk_block
 
 LOOPBACK = "/ip4/127.0.0.1/tcp/0"
@@ -61,27 +54,11 @@ async def bad_peer(directory: Path, genesis: Block, kind: str) -> AsyncIterator[
     directory.mkdir(parents=True, exist_ok=True)
     host = make_host(load_or_create_identity(directory))
 
-    async def silent(stream: Any) -> None:
-        await trio.sleep_forever()
-
-    async def liar(stream: Any) -> None:
-        frames = VarIntLengthMsgReadWriter(stream, max_msg_size=MAX_FRAME)
-        try:
-            request = decode_request(await frames.read_msg())
-            if request.kind == STATUS:
-                status = Status(genesis.hash, 2**62, os.urandom(32), genesis.median_time, os.urandom(32))
-                await frames.write_msg(encode_status(status))
-            elif request.kind == PEERS:
-                await frames.write_msg(encode_peers([]))
-            else:
-                await frames.write_msg(encode_blocks([]) if request.kind == BLOCKS else encode_hashes([]))
-        except Exception:
-            await stream.reset()
-
-    handler = silent if kind == "silent" else liar
+    if kind == "silent":
+        keep_silent(host, genesis)
+    else:
+        answer_sync(host, genesis, lying_status(genesis))
     async with host.run(listen_addrs=[multiaddr.Multiaddr(LOOPBACK)]):
-        for protocol in (STATUS_PROTOCOL, sync_protocol(genesis.hash)):
-            host.set_stream_handler(TProtocol(protocol), handler)
         yield host
 
 
@@ -104,7 +81,6 @@ def peak_rss_mb(pid: int) -> float:
 
 async def memory_under_attack(root: Path, chain_file: Path) -> None:
     genesis = next(read_chain(chain_file))
-    ref = BlockRef(0, genesis.hash)
     datadir = root / "attacked"
     shutil.copytree(root / "reference", datadir)
     async with victim(datadir) as node:
@@ -115,11 +91,7 @@ async def memory_under_attack(root: Path, chain_file: Path) -> None:
             with trio.fail_after(20):
                 while not gossip.subscribed(node.peer_id, "documents"):
                     await trio.sleep(0.05)
-            for index in range(1000):
-                junk = Identity.create(Keypair(os.urandom(32)), genesis.currency, f"junk{index}", ref)
-                await gossip.pubsub.publish(gossip.documents_topic, junk.to_bytes())
-                if index % 20 == 0:
-                    await trio.sleep(0.01)
+            await flood_identities(gossip, genesis, 1000)
             for number in range(1, 200):
                 await gossip.pubsub.publish(gossip.blocks_topic, junk_block(genesis, number).to_bytes())
                 await trio.sleep(0.005)

@@ -4,7 +4,7 @@ attack it with (raw streams, lying answers, hostile gossip), all on 127.0.0.1.""
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +19,22 @@ from libp2p.peer.peerinfo import info_from_p2p_addr
 
 from node.p2p.gossip import Gossip
 from node.p2p.host import load_or_create_identity, make_host
+from node.p2p.messages import (
+    BLOCKS,
+    MAX_FRAME,
+    PEERS,
+    STATUS,
+    Status,
+    decode_request,
+    encode_blocks,
+    encode_hashes,
+    encode_peers,
+    encode_status,
+)
 from node.p2p.misbehaviour import Offence
-from protocol.documents import Block
+from node.p2p.network import STATUS_PROTOCOL, sync_protocol
+from protocol.documents import Block, BlockRef, Identity
+from protocol.keys import Keypair
 
 JUNED = str(Path(sys.executable).with_name("juned"))
 LOOPBACK = "/ip4/127.0.0.1/tcp/0"
@@ -167,3 +181,50 @@ async def gossiping_attacker(directory: Path, genesis: Block) -> AsyncIterator[t
         await gossip.pubsub.subscribe(gossip.blocks_topic)  # no validator: it publishes anything
         await gossip.pubsub.subscribe(gossip.documents_topic)
         yield Attacker(host, host.get_id()), gossip
+
+
+def lying_status(genesis: Block, head: int = 2**62) -> Status:
+    """A status of our currency claiming `head`, with made-up hashes."""
+    return Status(genesis.hash, head, os.urandom(32), genesis.median_time, os.urandom(32))
+
+
+def answer_sync(host: Any, genesis: Block, status: Status, peers: Sequence[str] = ()) -> None:
+    """Make `host` answer the status protocol with `status`, a peers request with `peers`, and every
+    range request with nothing: with a lying status, a peer that claims what it cannot serve."""
+
+    async def answer(stream: Any) -> None:
+        frames = VarIntLengthMsgReadWriter(stream, max_msg_size=MAX_FRAME)
+        try:
+            request = decode_request(await frames.read_msg())
+            if request.kind == STATUS:
+                await frames.write_msg(encode_status(status))
+            elif request.kind == PEERS:
+                await frames.write_msg(encode_peers(list(peers)))
+            else:
+                await frames.write_msg(encode_blocks([]) if request.kind == BLOCKS else encode_hashes([]))
+        except Exception:
+            await stream.reset()
+
+    for protocol in (STATUS_PROTOCOL, sync_protocol(genesis.hash)):
+        host.set_stream_handler(protocol, answer)
+
+
+def keep_silent(host: Any, genesis: Block) -> None:
+    """Make `host` accept every June request and never answer."""
+
+    async def never(_stream: Any) -> None:
+        await trio.sleep_forever()
+
+    for protocol in (STATUS_PROTOCOL, sync_protocol(genesis.hash)):
+        host.set_stream_handler(protocol, never)
+
+
+async def flood_identities(gossip: Gossip, genesis: Block, count: int) -> None:
+    """Gossip `count` pending identities of throwaway keys, paced just enough that py-libp2p's
+    outbound queue does not drop them (libp2p-notes P5)."""
+    ref = BlockRef(0, genesis.hash)
+    for index in range(count):
+        junk = Identity.create(Keypair(os.urandom(32)), genesis.currency, f"junk{index}", ref)
+        await gossip.pubsub.publish(gossip.documents_topic, junk.to_bytes())
+        if index % 20 == 0:
+            await trio.sleep(0.01)

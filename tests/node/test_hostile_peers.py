@@ -18,28 +18,27 @@ import httpx
 import pytest
 import trio
 from libp2p.crypto.ed25519 import create_new_key_pair
-from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from libp2p.peer.id import ID
 
 from node.clock import Clock
 from node.commands.data import dev_block_zero
 from node.datadir import open_store
 from node.p2p.messages import (
-    MAX_FRAME,
-    PEERS,
-    STATUS,
     Status,
-    decode_request,
-    encode_blocks,
-    encode_hashes,
-    encode_peers,
-    encode_status,
 )
 from node.p2p.network import STATUS_PROTOCOL, sync_protocol
 from protocol.documents import Block, BlockRef, Identity
 from protocol.genesis import dev_keypair
 from protocol.keys import Keypair
-from tests.node.hostile import Attacker, Victim, attacker, gossiping_attacker, victim
+from tests.node.hostile import (
+    Victim,
+    answer_sync,
+    attacker,
+    flood_identities,
+    gossiping_attacker,
+    lying_status,
+    victim,
+)
 from tests.node.test_p2p_sync import datadir
 
 #: What a node may hold in memory while attacked (an idle node holds about 150 MB).
@@ -87,33 +86,9 @@ async def test_garbage_and_oversized_frames_on_every_protocol(tmp_path: Path, ge
         await still_serving(node, 0)
 
 
-def lying_status(genesis: Block, head: int) -> bytes:
-    return encode_status(Status(genesis.hash, head, os.urandom(32), genesis.median_time, os.urandom(32)))
-
-
-async def serve_lies(peer: Attacker, genesis: Block, head: int) -> None:
-    """Answer status with a head of `head`, and every range request with nothing."""
-
-    async def answer(stream: Any) -> None:
-        frames = VarIntLengthMsgReadWriter(stream, max_msg_size=MAX_FRAME)
-        try:
-            request = decode_request(await frames.read_msg())
-            if request.kind == STATUS:
-                await frames.write_msg(lying_status(genesis, head))
-            elif request.kind == PEERS:
-                await frames.write_msg(encode_peers([]))
-            else:
-                await frames.write_msg(encode_blocks([]) if request.kind == 1 else encode_hashes([]))
-        except Exception:
-            await stream.reset()
-
-    peer.serve(str(STATUS_PROTOCOL), answer)
-    peer.serve(str(sync_protocol(genesis.hash)), answer)
-
-
 async def test_a_head_of_2_62_is_a_lie_that_gets_the_peer_banned(tmp_path: Path, genesis: Block) -> None:
     async with victim(datadir(tmp_path / "node", [genesis])) as node, attacker(tmp_path / "liar") as peer:
-        await serve_lies(peer, genesis, 2**62)
+        answer_sync(peer.host, genesis, lying_status(genesis))
         await peer.connect(node.address)
         await node.wait_for_log("announced a head it could not serve", 30)
         await node.wait_for_log(f"peer {peer.peer_id} banned", 30)
@@ -172,11 +147,7 @@ async def test_a_flood_of_pending_identities_does_not_lock_out_a_real_newcomer(
             with trio.fail_after(20):
                 while not gossip.subscribed(node.peer_id, "documents"):
                     await trio.sleep(0.05)
-            for index in range(1000):
-                junk = Identity.create(Keypair(os.urandom(32)), genesis.currency, f"junk{index}", ref)
-                await gossip.pubsub.publish(gossip.documents_topic, junk.to_bytes())
-                if index % 20 == 0:
-                    await trio.sleep(0.01)
+            await flood_identities(gossip, genesis, 1000)
             await node.wait_for_log(f"peer {peer.peer_id} banned", 30)
         newcomer = Identity.create(dev_keypair("frank"), genesis.currency, "frank", ref)
         async with httpx.AsyncClient(timeout=10) as client:
@@ -204,23 +175,8 @@ async def test_a_peers_answer_of_tarpits_gets_few_dials(tmp_path: Path, genesis:
         port = listeners[0].socket.getsockname()[1]
         tarpits = [f"/ip4/127.0.0.1/tcp/{port}/p2p/{_peer_id()}" for _ in range(64)]
         async with victim(datadir(tmp_path / "node", [genesis])) as node, attacker(tmp_path / "a") as peer:
-
-            async def answer(stream: Any) -> None:
-                frames = VarIntLengthMsgReadWriter(stream, max_msg_size=MAX_FRAME)
-                try:
-                    request = decode_request(await frames.read_msg())
-                    if request.kind == STATUS:
-                        honest = Status(genesis.hash, 0, genesis.hash, genesis.median_time, bytes(32))
-                        await frames.write_msg(encode_status(honest))
-                    elif request.kind == PEERS:
-                        await frames.write_msg(encode_peers(tarpits))
-                    else:
-                        await frames.write_msg(encode_hashes([]))
-                except Exception:
-                    await stream.reset()
-
-            peer.serve(str(STATUS_PROTOCOL), answer)
-            peer.serve(str(sync_protocol(genesis.hash)), answer)
+            honest = Status(genesis.hash, 0, genesis.hash, genesis.median_time, bytes(32))
+            answer_sync(peer.host, genesis, honest, peers=tarpits)
             await peer.connect(node.address)
             await node.wait_for_log("heard", 30)  # the first peers answer was taken
             with trio.move_on_after(12):  # an observation window: the dials it makes meanwhile
