@@ -60,8 +60,11 @@ log = logging.getLogger("june.p2p")
 REQUEST_TIMEOUT = 10.0
 #: A status is a few dozen bytes: a peer that cannot say its head in this time is not worth waiting for.
 STATUS_TIMEOUT = 3.0
-#: How long the answers of slower peers are awaited once a first peer has told its head.
-STRAGGLER_WAIT = 0.5
+#: How long a round waits for a first head, then for the slower peers once one has told its head;
+#: later answers serve the next round while they are fresh.
+FIRST_ANSWER_WAIT = 0.5
+STRAGGLER_WAIT = 0.25
+CLAIM_TTL = 5.0
 #: A peer's request must reach us within this once its stream is open.
 SERVE_TIMEOUT = 10.0
 RECONNECT_INTERVAL = 1.0
@@ -172,6 +175,8 @@ class Network:
         self.on_connected: list[Callable[[], None]] = []  # told each time we dial a peer
         self._nursery: trio.Nursery | None = None  # background requests, while running
         self._stopping = trio.Event()
+        self._claims: dict[str, tuple[Any, Status, float]] = {}  # peer -> (id, status, when)
+        self._asking: set[str] = set()  # peers whose status is being asked
 
     # --- life -----------------------------------------------------------------------------------
 
@@ -297,40 +302,44 @@ class Network:
     async def statuses(self, exclude: frozenset[str] = frozenset()) -> dict[Any, Status]:
         """The heads claimed by connected peers not in `exclude` and not resting after a silence.
 
-        Peers are asked concurrently; once the first answer is in, stragglers get `STRAGGLER_WAIT`
-        more and are then left to finish in the background (where a silence is still recorded), so
-        a silent peer delays a round by a fraction of a second, not by its deadline."""
-        found: dict[Any, Status] = {}
-        first = trio.Event()
+        Peers are asked concurrently, in the background: the answer waits for every peer, or for
+        the first answer plus `STRAGGLER_WAIT`, or for `FIRST_ANSWER_WAIT` at most. A late answer is
+        kept and used by the next call while it is fresh (`CLAIM_TTL`), and a peer already being
+        asked is not asked again: a silent peer costs a round a fraction of a second, never its
+        deadline, and a slow one is still heard."""
+        answered = trio.Event()
+        pending = 0
+        all_in = trio.Event()
 
         async def one(peer: Any) -> None:
+            nonlocal pending
             try:
-                status = await self.status(peer)
+                self._claims[str(peer)] = (peer, await self.status(peer), time.monotonic())
+                answered.set()
             except PeerFailed as exc:
                 log.info("status of %s: %s", peer, exc)
-                return
-            found[peer] = status
-            first.set()
+            finally:
+                self._asking.discard(str(peer))
+                pending -= 1
+                if pending == 0:
+                    all_in.set()
 
-        asked = [p for p in self.peers() if str(p) not in exclude and not self.performance.is_resting(p)]
-        if not asked:
-            return found
-        done = trio.Event()
-
-        async def all_of_them() -> None:
-            async with trio.open_nursery() as nursery:
-                for peer in asked:
-                    nursery.start_soon(one, peer)
-            first.set()
-            done.set()
-
-        if self._nursery is None:  # stopping
-            return found
-        self._nursery.start_soon(all_of_them)
-        await first.wait()
-        with trio.move_on_after(STRAGGLER_WAIT):
-            await done.wait()
-        return dict(found)
+        wanted = [p for p in self.peers() if str(p) not in exclude and not self.performance.is_resting(p)]
+        if self._nursery is not None:  # not stopping
+            for peer in wanted:
+                if str(peer) not in self._asking:
+                    self._asking.add(str(peer))
+                    pending += 1
+                    self._nursery.start_soon(one, peer)
+        if pending:
+            with trio.move_on_after(FIRST_ANSWER_WAIT):
+                await answered.wait()
+            with trio.move_on_after(STRAGGLER_WAIT):
+                await all_in.wait()
+        now, connected = time.monotonic(), {str(p) for p in wanted}
+        for key in [k for k, (_p, _s, at) in self._claims.items() if now - at > CLAIM_TTL]:
+            del self._claims[key]
+        return {peer: status for key, (peer, status, _at) in self._claims.items() if key in connected}
 
     # --- serving --------------------------------------------------------------------------------
 
