@@ -14,11 +14,10 @@ and only then written, reverting and applying in one batch, so a crash leaves ei
 Blocks found invalid are remembered and never fetched or validated again.
 """
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
 
+from node.candidates import Candidate, CandidateIndex, membership_along, summary_of
 from node.errors import StoreError
 from node.store import LevelStore
 from protocol.crypto import Hash, hash_hex
@@ -28,10 +27,9 @@ from protocol.fork import BranchHead, choose_branch, is_within_fork_window
 from protocol.params import SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, CurrencyParameters
 from protocol.rules.block import validate_block
 from protocol.rules.local import check_block_local
-from protocol.rules.production import check_production, compute_block_size
+from protocol.rules.production import check_production
 from protocol.state.delta import TABLE_BLOCK, Delta
 from protocol.state.overlay import Overlay
-from protocol.state.records import BlockSummary
 from protocol.state.stack import StackedState
 from protocol.state.view import StateView
 
@@ -44,8 +42,6 @@ SOURCE_MARGIN = 25
 #: The rule code of a bad block signature: the signature is not covered by the block hash, so a
 #: block refused for it is not remembered as invalid (the same block, well signed, is valid).
 BLOCK_SIGNATURE_RULE = "checkBlockSignature"
-
-K = TypeVar("K")
 
 
 class Outcome(StrEnum):
@@ -72,105 +68,6 @@ class AddResult:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    """What the index keeps of a fork candidate (its block stays on disk)."""
-
-    hash: bytes
-    number: int
-    parent: bytes
-    median_time: int
-    summary: BlockSummary  # production fields (the money fields are its parent's: unused)
-    joins: frozenset[bytes]  # keys this block makes (or keeps) members: joiners and actives
-    leaves: frozenset[bytes]  # keys this block excludes
-    source: str | None  # the peer that sent it; None: this node, an import, or loaded from disk
-
-    @classmethod
-    def of(cls, block: Block, summary: BlockSummary, source: str | None) -> "_Candidate":
-        assert block.previous_hash is not None
-        return cls(
-            hash=bytes(block.hash),
-            number=block.number,
-            parent=bytes(block.previous_hash),
-            median_time=block.median_time,
-            summary=summary,
-            joins=frozenset(bytes(m.issuer) for m in (*block.joiners, *block.actives)),
-            leaves=frozenset(bytes(key) for key in block.excluded),
-            source=source,
-        )
-
-
-@dataclass
-class _Candidates:
-    """The fork candidates in memory: by hash, by parent hash, by number, counted per peer."""
-
-    by_hash: dict[bytes, _Candidate] = field(default_factory=dict)
-    children: dict[bytes, set[bytes]] = field(default_factory=dict)
-    by_number: dict[int, set[bytes]] = field(default_factory=dict)
-    per_source: Counter[str] = field(default_factory=Counter)
-
-    def __len__(self) -> int:
-        return len(self.by_hash)
-
-    def __contains__(self, block_hash: bytes) -> bool:
-        return bytes(block_hash) in self.by_hash
-
-    def add(self, candidate: _Candidate) -> None:
-        self.by_hash[candidate.hash] = candidate
-        self.children.setdefault(candidate.parent, set()).add(candidate.hash)
-        self.by_number.setdefault(candidate.number, set()).add(candidate.hash)
-        if candidate.source is not None:
-            self.per_source[candidate.source] += 1
-
-    def remove(self, block_hash: bytes) -> _Candidate | None:
-        """Forget one candidate (its children, if any, stay: they now hang from its hash)."""
-        candidate = self.by_hash.pop(bytes(block_hash), None)
-        if candidate is None:
-            return None
-        _discard(self.children, candidate.parent, candidate.hash)
-        _discard(self.by_number, candidate.number, candidate.hash)
-        if candidate.source is not None:
-            self.per_source[candidate.source] -= 1
-            if self.per_source[candidate.source] <= 0:
-                del self.per_source[candidate.source]
-        return candidate
-
-    def subtree(self, block_hash: bytes) -> list[bytes]:
-        """The candidate and all its candidate descendants, parents before children."""
-        found, queue = [], [bytes(block_hash)]
-        while queue:
-            current = queue.pop()
-            if current in self.by_hash:
-                found.append(current)
-            queue.extend(self.children.get(current, ()))
-        return found
-
-    def lineage(self, parent_hash: bytes) -> list[_Candidate]:
-        """The candidates from `parent_hash` down to the root of its branch, newest first."""
-        found = []
-        current = self.by_hash.get(bytes(parent_hash))
-        while current is not None:
-            found.append(current)
-            current = self.by_hash.get(current.parent)
-        return found
-
-    def lowest_leaf(self, keep: bytes) -> _Candidate | None:
-        """The candidate without children of the lowest number, `keep` excepted."""
-        for number in sorted(self.by_number):
-            for block_hash in sorted(self.by_number[number]):
-                if block_hash != keep and not self.children.get(block_hash):
-                    return self.by_hash[block_hash]
-        return None
-
-
-def _discard(index: dict[K, set[bytes]], key: K, value: bytes) -> None:
-    members = index.get(key)
-    if members is not None:
-        members.discard(value)
-        if not members:
-            del index[key]
-
-
 class _Junk(Exception):
     """A block that could never become the chain; `certain`: remember its hash as invalid."""
 
@@ -187,7 +84,7 @@ class ChainManager:
         self.store = store
         self.genesis_hash = genesis_hash or store.genesis_hash()
         self._valid_tips: set[bytes] = set()  # heads of candidate branches found valid
-        self._candidates: _Candidates | None = None  # loaded (and cleaned) on first use
+        self._candidates: CandidateIndex | None = None  # loaded (and cleaned) on first use
         self._pruned_to = -1  # candidates up to this number have been dropped (beyond the window)
         # The store reverted to a fork point, kept while the head does not move: every block of a
         # branch being downloaded asks for the same one. (head hash, fork point, view)
@@ -274,7 +171,7 @@ class ChainManager:
 
     # Admission of fork candidates --------------------------------------------------------------
 
-    def _admit(self, block: Block, source: str | None, params: CurrencyParameters) -> _Candidate | AddResult:
+    def _admit(self, block: Block, source: str | None, params: CurrencyParameters) -> Candidate | AddResult:
         """The index entry of a block that could become the chain, or the outcome refusing it;
         `_Junk` for a block that never could. Cheapest checks first, the signature last."""
         head = self.store.head_pointer()
@@ -299,7 +196,7 @@ class ChainManager:
             return AddResult(Outcome.TOO_OLD, f"it forks at block {fork_point}, beyond the fork window")
         # Verify the issuer is a member at the parent: its membership along the branch, else at the
         # fork point, where an identity never a member at the head never was (no revert needed).
-        member = _membership_along(block.issuer, ancestors)
+        member = membership_along(block.issuer, ancestors)
         if member is None:
             identity = self.store.identity(block.issuer)
             if identity is None or not identity.was_member:
@@ -324,7 +221,7 @@ class ChainManager:
             return AddResult(Outcome.DROPPED, f"{total} fork candidates are kept, on longer branches")
         parent_summary = ancestors[0].summary if ancestors else self.store.block_summary(fork_point)
         assert parent_summary is not None
-        return _Candidate.of(block, _summary_of(block, diff_number, parent_summary), source)
+        return Candidate.of(block, summary_of(block, diff_number, parent_summary), source)
 
     def _check_orphan(self, block: Block) -> None:
         """The checks a block whose parent is unknown can pass without the parent's state."""
@@ -344,7 +241,7 @@ class ChainManager:
         self._drop(lowest.hash)
         return True
 
-    def _branch_view(self, number: int, ancestors: list[_Candidate]) -> StateView:
+    def _branch_view(self, number: int, ancestors: list[Candidate]) -> StateView:
         """The block summaries before block `number` on a branch of candidates (newest first):
         all the production rules read."""
         view = Overlay(self.store, number)
@@ -372,7 +269,7 @@ class ChainManager:
         self._fork_view = (bytes(head[1]), fork_point, view)
         return view
 
-    def _could_win(self, candidate: _Candidate, params: CurrencyParameters) -> bool:
+    def _could_win(self, candidate: Candidate, params: CurrencyParameters) -> bool:
         """The branch ending at `candidate` is far enough ahead of the head for the fork rule."""
         head = self.store.head()
         assert head is not None
@@ -381,12 +278,12 @@ class ChainManager:
 
     # The candidate index -----------------------------------------------------------------------
 
-    def _index(self) -> _Candidates:
+    def _index(self) -> CandidateIndex:
         """The candidates in memory, loaded from the store on first use; stored candidates that
         could not become the chain now (junk, unknown parent, beyond the window) are deleted."""
         if self._candidates is not None:
             return self._candidates
-        self._candidates = _Candidates()
+        self._candidates = CandidateIndex()
         stored = sorted(self.store.fork_candidates(), key=lambda b: b.number)  # parents first
         params, head = self.params, self.store.head_pointer()
         if params is None or head is None:
@@ -395,14 +292,14 @@ class ChainManager:
             return self._candidates
         self._pruned_to = head[0] - params.fork_window_size
         for block in stored:
-            admitted: _Candidate | AddResult | None = None
+            admitted: Candidate | AddResult | None = None
             if block.number > self._pruned_to and self.store.number_of(block.hash) is None:
                 try:
                     admitted = self._admit(block, None, params)
                 except _Junk as junk:
                     if junk.certain:
                         self.store.remember_invalid(block.hash, junk.reason)
-            if isinstance(admitted, _Candidate):
+            if isinstance(admitted, Candidate):
                 self._candidates.add(admitted)
             else:
                 self.store.delete_fork_candidate(block.hash)
@@ -487,7 +384,7 @@ class ChainManager:
             for number in range(fork_point + 1, head[0] + 1):
                 old, summary = self.store.block(number), self.store.block_summary(number)
                 assert old is not None and summary is not None
-                reverted.append(_Candidate.of(old, summary, None))
+                reverted.append(Candidate.of(old, summary, None))
             self.store.replace_branch(head[0] - fork_point, validated, fork_window=params.fork_window_size)
             candidates = self._index()
             for candidate in branch:
@@ -519,7 +416,7 @@ class ChainManager:
                 return block
         return None
 
-    def _branches(self, lowest_tip: int, params: CurrencyParameters) -> list[list[_Candidate]]:
+    def _branches(self, lowest_tip: int, params: CurrencyParameters) -> list[list[Candidate]]:
         """Every chain of candidates ending at block `lowest_tip` or later that joins the main chain
         within the fork window, from its first block to its tip (read from the index only)."""
         candidates = self._index()
@@ -538,7 +435,7 @@ class ChainManager:
                 branches.append(list(reversed(path)))
         return branches
 
-    def _validate_branch(self, branch: list[_Candidate]) -> list[tuple[Block, Delta]] | None:
+    def _validate_branch(self, branch: list[Candidate]) -> list[tuple[Block, Delta]] | None:
         """The branch's deltas, computed in memory on the store reverted to the fork point; None
         (after forgetting the culprit and its descendants, remembered as invalid) if a block breaks
         a rule."""
@@ -564,34 +461,3 @@ class ChainManager:
             view.apply(delta, block.hash)
             validated.append((block, delta))
         return validated
-
-
-def _membership_along(issuer: bytes, ancestors: list[_Candidate]) -> bool | None:
-    """Whether the candidates (newest first) leave `issuer` a member; None if none of them changes
-    it. Only joiners (and actives) and exclusions change the member flag (rules.md §3)."""
-    key = bytes(issuer)
-    for candidate in ancestors:
-        if key in candidate.leaves:
-            return False
-        if key in candidate.joins:
-            return True
-    return None
-
-
-def _summary_of(block: Block, diff_number: int, parent: BlockSummary) -> BlockSummary:
-    """The production fields of a candidate, read by the rules for its children's difficulty,
-    median time, issuers frame, powMin and size; the money fields are its parent's (never read)."""
-    return replace(
-        parent,
-        number=block.number,
-        time=block.time,
-        median_time=block.median_time,
-        issuer=block.issuer,
-        issuers_count=block.issuers_count,
-        issuers_frame=block.issuers_frame,
-        issuers_frame_var=block.issuers_frame_var,
-        diff_number=diff_number,
-        pow_min=block.pow_min,
-        members_count=block.members_count,
-        size=compute_block_size(block),
-    )
