@@ -205,3 +205,21 @@ async def test_abandoned_tcp_connections_are_closed(tmp_path: Path, genesis: Blo
                 closed += 1
         assert closed == len(silent)
         await still_serving(node, 0)
+
+
+async def test_oversized_gossip_is_an_offence(tmp_path: Path, genesis: Block) -> None:
+    async with (
+        victim(datadir(tmp_path / "node", [genesis])) as node,
+        gossiping_attacker(tmp_path / "big", genesis) as (peer, gossip),
+    ):
+        await peer.connect(node.address)
+        with trio.fail_after(20):
+            while not gossip.subscribed(node.peer_id, "blocks"):
+                await trio.sleep(0.05)
+        for index in range(3):  # under pubsub's 1 MiB cap, over June's caps for a block or a document
+            await gossip.pubsub.publish(gossip.blocks_topic, bytes([index]) * 600_000)
+            await gossip.pubsub.publish(gossip.documents_topic, bytes([index]) * 100_000)
+            await trio.sleep(0.05)
+        await node.wait_for_log("sent an oversized frame or message: gossip", 20)
+        await node.wait_for_log(f"peer {peer.peer_id} banned", 20)
+        await still_serving(node, 0)
