@@ -6,8 +6,8 @@ a mesh). A validator runs before a message is delivered or relayed; it answers f
 exception in a validator takes the whole host down, libp2p-notes §3). Malformed or badly signed
 data is a provable offence of the forwarder, reported to the network's misbehaviour policy. A
 message is decoded and its signatures checked once, in the validator; the decoded item is handed to
-the inbox as is. Each forwarder may relay only so many pending documents a second (`RELAY_RATE`):
-beyond it, messages are dropped and the flood is counted against it.
+the inbox as is. Each other publisher may have only so many pending documents a second relayed by
+us (`RELAY_RATE`): beyond it, messages are dropped and the flood is counted against the publisher.
 
 Configured after libp2p-notes: heartbeat every second, spam protection off (it drops our own
 publishes), content message ids, a short validation cache (a rejection for "unknown parent" must
@@ -76,6 +76,7 @@ class Gossip:
         self.currency = currency
         self.blocks_topic, self.documents_topic = topics(genesis)
         self._penalise = penalise
+        self._me = host.get_id()
         self._validated: dict[bytes, Any] = {}  # message id -> decoded item, until delivered
         self._relay_budget: dict[str, tuple[float, float]] = {}  # forwarder -> (tokens, at)
         self._header_check = header_check
@@ -175,8 +176,12 @@ class Gossip:
         return True
 
     def _validate_document(self, forwarder: ID, message: Any) -> bool:
-        if not self._relay_allowed(forwarder):
-            self._penalise(forwarder, Offence.FLOOD, "relays pending documents too fast")
+        try:
+            origin = ID(message.from_id)  # authenticated: pubsub checks the publisher's signature
+        except Exception:
+            origin = forwarder
+        if origin != self._me and not self._budget_allows(origin):
+            self._penalise(origin, Offence.FLOOD, "publishes pending documents too fast")
             return False
         return self._validate(forwarder, message, self._decode_document) is not None
 
@@ -199,9 +204,11 @@ class Gossip:
         self._validated[_message_id(message)] = item
         return item
 
-    def _relay_allowed(self, forwarder: ID) -> bool:
-        """A token bucket per forwarder (bounded: idle forwarders are forgotten)."""
-        now, key = time.monotonic(), str(forwarder)
+    def _budget_allows(self, origin: ID) -> bool:
+        """A token bucket per publishing peer (bounded: the table is reset when it grows large).
+        Per publisher, not per forwarder: an honest relay forwards valid documents whoever wrote
+        them, so a flood must cost its author, never the relays it crossed."""
+        now, key = time.monotonic(), str(origin)
         tokens, at = self._relay_budget.get(key, (RELAY_BURST, now))
         tokens = min(RELAY_BURST, tokens + (now - at) * RELAY_RATE)
         if len(self._relay_budget) > 4096:

@@ -226,5 +226,4 @@ async def flood_identities(gossip: Gossip, genesis: Block, count: int) -> None:
     for index in range(count):
         junk = Identity.create(Keypair(os.urandom(32)), genesis.currency, f"junk{index}", ref)
         await gossip.pubsub.publish(gossip.documents_topic, junk.to_bytes())
-        if index % 20 == 0:
-            await trio.sleep(0.01)
+        await trio.sleep(0.002)

@@ -9,11 +9,15 @@ import multiaddr
 import trio
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
+from node.clock import Clock
+from node.commands.data import dev_block_zero
 from node.node import Node
 from node.p2p.gossip import Gossip
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.misbehaviour import Offence
 from protocol.crypto import Signature
+from tests.node.hostile import flood_identities, gossiping_attacker
+from tests.node.test_network import running
 from tests.node.test_p2p_sync import LOOPBACK, datadir, wait_until
 from tests.protocol.chain_builder import Chain
 
@@ -77,3 +81,19 @@ async def test_gossiped_garbage_forgery_and_broken_rules_get_the_peer_banned(tmp
     finally:
         honest.close()
         follower.close()
+
+
+async def test_a_flood_costs_its_author_not_the_honest_relay_it_crossed(tmp_path: Path) -> None:
+    genesis = dev_block_zero(5, Clock().now() - 60)
+    relay = Node(datadir(tmp_path / "relay", [genesis]))
+    victim = Node(datadir(tmp_path / "victim", [genesis]))
+    async with running([relay, victim]), gossiping_attacker(tmp_path / "flood", genesis) as (peer, gossip):
+        await victim.connect(relay.address)
+        await peer.connect(relay.address)  # the attacker reaches the victim only through the relay
+        await wait_until(lambda: relay.network.hears(peer.peer_id, "documents"), 20, "mesh")
+        await wait_until(lambda: victim.network.hears(relay.network.peer_id, "documents"), 20, "mesh")
+        await flood_identities(gossip, genesis, 600)
+        await wait_until(lambda: relay.network.is_banned(peer.peer_id), 30, "the relay bans the author")
+        assert len(victim.mempool) > 0  # the relay did forward documents
+        assert victim.network.misbehaviour.score(relay.network.peer_id) == 0
+        assert not victim.network.is_banned(relay.network.peer_id)
