@@ -10,7 +10,7 @@ What a ban *does* (disconnect, blacklist, forget the address) belongs to the net
 The weights, in words: bytes we cannot decode, an oversized frame or message, a forged signature,
 a block that breaks a rule, a junk fork candidate and a head that turns out to be a lie are proofs
 of misbehaviour (one to three of them ban); silence and flooding may be a slow or busy honest peer
-(twenty of them in a short time ban); a peer of another currency is banned at once.
+(twenty floods, or fifty silences, in a short time ban); a peer of another currency is banned at once.
 """
 
 import logging
@@ -41,7 +41,7 @@ class Offence(Enum):
     JUNK_CANDIDATE = (25, "sent a fork block that could never become the chain")
     LYING_HEAD = (50, "announced a head it could not serve")
     BAD_ANSWER = (40, "answered something other than what was asked")
-    SILENCE = (5, "did not answer in time")
+    SILENCE = (2, "did not answer in time")
     FLOOD = (5, "sent more than its share")
     FOREIGN = (BAN_SCORE, "runs another currency")
 
