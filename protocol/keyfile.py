@@ -7,10 +7,18 @@ The file is JSON so that a person can see what it is and which key it holds with
      "cipher": "xsalsa20-poly1305", "nonce": "<base64>", "ciphertext": "<base64>"}
 
 Randomness (salt, nonce) is passed in by the caller, which keeps this module pure and testable.
+
+A key file comes from outside, so opening one is bounded before any work is done: its size
+(`MAX_KEYFILE_SIZE`) and its nesting (`MAX_NESTING`) are checked before the JSON parser runs, and
+its scrypt parameters must lie in sane ranges whose memory and work are capped (`check_scrypt`),
+so that a hostile file can cost at most about a second or two and 256 MiB, never hours. Every
+refusal is a `KeyfileError` with a plain reason.
+
+The minimum passphrase length for new key files is a wallet rule (`wallet/secrets.py`), not a
+property of the format: key files sealed earlier under a shorter passphrase still open.
 """
 
 import base64
-import binascii
 import hashlib
 import json
 from typing import Any
@@ -27,8 +35,21 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_SIZE = 16
 NONCE_SIZE = nacl.secret.SecretBox.NONCE_SIZE
-#: Key files larger than this are not key files.
+#: Key files larger than this (in characters) are not key files; a real one has about 400.
 MAX_KEYFILE_SIZE = 4096
+#: Deepest nesting of JSON arrays and objects accepted; a key file has 2 (the document, its kdf).
+MAX_NESTING = 4
+#: scrypt parameter ranges accepted in a key file: n a power of two in [2^10, 2^20], r, p.
+SCRYPT_N_RANGE = (2**10, 2**20)
+SCRYPT_R_RANGE = (1, 32)
+SCRYPT_P_RANGE = (1, 16)
+#: scrypt needs 128·n·r bytes of memory: at most 256 MiB (8 times the default 32 MiB).
+MAX_SCRYPT_MEMORY = 256 * 2**20
+#: scrypt's time grows as n·r·p: at most 2^22, 16 times the default 2^18 (about 0.1 s), so that
+#: opening a key file takes at most a second or two on an ordinary machine.
+MAX_SCRYPT_WORK = 2**22
+SEALED_SEED_SIZE = nacl.secret.SecretBox.MACBYTES + 32
+_DEFAULT_WORK = DEFAULT_SCRYPT_N * SCRYPT_R * SCRYPT_P
 
 
 class KeyfileError(ProtocolError):
@@ -39,6 +60,7 @@ def seal(keypair: Keypair, passphrase: str, *, salt: bytes, nonce: bytes, n: int
     """The JSON text of a key file holding `keypair`, encrypted under `passphrase`."""
     if len(salt) != SALT_SIZE or len(nonce) != NONCE_SIZE:
         raise ValueError(f"salt must have {SALT_SIZE} bytes and nonce {NONCE_SIZE}")
+    check_scrypt(n, SCRYPT_R, SCRYPT_P)
     box = nacl.secret.SecretBox(_derive(passphrase, salt, n, SCRYPT_R, SCRYPT_P))
     ciphertext = box.encrypt(keypair.seed, nonce).ciphertext
     document = {
@@ -72,21 +94,75 @@ def open_keyfile(text: str, passphrase: str) -> Keypair:
     return keypair
 
 
+def check_scrypt(n: int, r: int, p: int) -> None:
+    """Refuse scrypt parameters outside the sane ranges, or whose memory or work is too large."""
+    for name, value, (low, high) in (
+        ("n", n, SCRYPT_N_RANGE),
+        ("r", r, SCRYPT_R_RANGE),
+        ("p", p, SCRYPT_P_RANGE),
+    ):
+        if type(value) is not int or not low <= value <= high:
+            raise KeyfileError(
+                f"scrypt parameter {name}={value!r} is not an integer in [{low}, {high}]: refused"
+            )
+    if n & (n - 1):
+        raise KeyfileError(f"scrypt parameter n={n} is not a power of two: refused")
+    memory = 128 * n * r
+    if memory > MAX_SCRYPT_MEMORY:
+        raise KeyfileError(
+            f"scrypt parameters n={n}, r={r} would take {memory // 2**20} MiB of memory "
+            f"(at most {MAX_SCRYPT_MEMORY // 2**20} MiB): refused"
+        )
+    work = n * r * p
+    if work > MAX_SCRYPT_WORK:
+        raise KeyfileError(
+            f"scrypt parameters n={n}, r={r}, p={p} would take {work / _DEFAULT_WORK:g} times as long "
+            f"to open as a default key file (at most {MAX_SCRYPT_WORK // _DEFAULT_WORK}): refused"
+        )
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse JSON nested deeper than `MAX_NESTING`, before the (recursive) parser sees it."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise KeyfileError(f"not a June key file: nested deeper than {MAX_NESTING} levels")
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
 def _parse(text: str) -> dict[str, Any]:
     if len(text) > MAX_KEYFILE_SIZE:
-        raise KeyfileError(f"not a June key file: {len(text)} characters")
+        raise KeyfileError(f"not a June key file: {len(text)} characters (at most {MAX_KEYFILE_SIZE})")
+    _check_nesting(text)
     try:
         document = json.loads(text)
+        if not isinstance(document, dict):
+            raise KeyfileError("not a June key file: not a JSON object")
         if document.get("june_keyfile") != FORMAT_VERSION:
             raise KeyfileError(f"unsupported key file version {document.get('june_keyfile')!r}")
         kdf = document["kdf"]
+        if not isinstance(kdf, dict):
+            raise KeyfileError("not a June key file: kdf is not a JSON object")
         if kdf["name"] != "scrypt" or document["cipher"] != "xsalsa20-poly1305":
             raise KeyfileError("unsupported key derivation or cipher")
-        for name in ("n", "r", "p"):
-            if type(kdf[name]) is not int or not 1 <= kdf[name] <= 2**20:
-                raise KeyfileError(f"bad scrypt parameter {name}")
+        check_scrypt(kdf["n"], kdf["r"], kdf["p"])
+        if not isinstance(document["pubkey"], str):
+            raise KeyfileError("not a June key file: pubkey is not a string")
         parse_pubkey(document["pubkey"])
-        return {
+        parsed = {
             "pubkey": document["pubkey"],
             "kdf": {"n": kdf["n"], "r": kdf["r"], "p": kdf["p"], "salt": _unb64(kdf["salt"])},
             "nonce": _unb64(document["nonce"]),
@@ -96,9 +172,16 @@ def _parse(text: str) -> dict[str, Any]:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, ProtocolError) as exc:
         raise KeyfileError(f"not a June key file: {exc}") from exc
+    if len(parsed["nonce"]) != NONCE_SIZE or len(parsed["ciphertext"]) != SEALED_SEED_SIZE:
+        raise KeyfileError(
+            f"not a June key file: the nonce must have {NONCE_SIZE} bytes "
+            f"and the ciphertext {SEALED_SEED_SIZE}"
+        )
+    return parsed
 
 
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    check_scrypt(n, r, p)
     try:
         return hashlib.scrypt(
             passphrase.encode("utf-8"),
@@ -107,10 +190,10 @@ def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
             r=r,
             p=p,
             dklen=nacl.secret.SecretBox.KEY_SIZE,
-            maxmem=2**31 - 1,
+            maxmem=MAX_SCRYPT_MEMORY + 128 * r * (p + 2) + 2**20,
         )
-    except ValueError as exc:
-        raise KeyfileError(f"bad scrypt parameters in key file: {exc}") from exc
+    except (ValueError, MemoryError) as exc:
+        raise KeyfileError(f"scrypt failed on the key file's parameters: {exc}") from exc
 
 
 def _b64(data: bytes) -> str:
@@ -120,5 +203,5 @@ def _b64(data: bytes) -> str:
 def _unb64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except (binascii.Error, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise KeyfileError("not a June key file: bad base64") from exc

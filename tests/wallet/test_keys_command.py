@@ -1,12 +1,18 @@
-"""`june keys show` and `june keys generate`, end to end through the installed `june` script."""
+"""`june keys show`, `generate`, `export` and `import`, end to end through the installed `june` script."""
 
 import json
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from protocol.keyfile import seal
+from protocol.keys import Keypair, pubkey_to_base58
 from tests.cli import run
+from wallet.commands.keys import pubsec_text
 
 
 def test_show_scrypt_prints_key_with_checksum(vectors: dict[str, Any]) -> None:
@@ -58,17 +64,19 @@ def test_generate_then_show_then_refuse_overwrite(tmp_path: Path) -> None:
 
 def test_wrong_passphrase_fails_in_plain_words(tmp_path: Path) -> None:
     path = tmp_path / "key.json"
-    assert run("june", "keys", "generate", "--file", str(path), stdin="right\n").returncode == 0
-    result = run("june", "keys", "show", "--file", str(path), stdin="wrong\n")
+    assert run("june", "keys", "generate", "--file", str(path), stdin="right passphrase\n").returncode == 0
+    result = run("june", "keys", "show", "--file", str(path), stdin="wrong passphrase\n")
     assert result.returncode == 1
     assert "wrong passphrase" in result.stderr
 
 
 def test_default_key_file_location(tmp_path: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path)}
-    assert run("june", "keys", "generate", stdin="pass\n", env=env).returncode == 0
+    assert run("june", "keys", "generate", stdin="a long passphrase\n", env=env).returncode == 0
     assert (tmp_path / "june" / "key.json").is_file()
-    missing = run("june", "keys", "show", stdin="pass\n", env={"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    missing = run(
+        "june", "keys", "show", stdin="a long passphrase\n", env={"XDG_CONFIG_HOME": str(tmp_path / "none")}
+    )
     assert missing.returncode == 1
     assert "june keys generate" in missing.stderr
 
@@ -90,10 +98,10 @@ def test_pubsec_export_then_import_keeps_the_key(tmp_path: Path) -> None:
     assert again.returncode == 2 and "never overwrites" in again.stderr
     keyfile = tmp_path / "key.json"
     imported = run(
-        "june", "keys", "import", str(pubsec), "--file", str(keyfile), "--json", stdin="pass\npass\n"
+        "june", "keys", "import", str(pubsec), "--file", str(keyfile), "--json", stdin="a long passphrase\n"
     )
     assert imported.returncode == 0, imported.stderr
-    shown = run("june", "keys", "show", "--file", str(keyfile), "--json", stdin="pass\n")
+    shown = run("june", "keys", "show", "--file", str(keyfile), "--json", stdin="a long passphrase\n")
     assert json.loads(shown.stdout)["pubkey"] == json.loads(exported.stdout)["pubkey"]
 
 
@@ -102,6 +110,70 @@ def test_import_refuses_a_pubsec_whose_keys_do_not_match(tmp_path: Path) -> None
     bad.write_text(
         "Type: PubSec\nVersion: 1\npub: 11111111111111111111111111111111111111111111\nsec: " + "2" * 88 + "\n"
     )
-    result = run("june", "keys", "import", str(bad), "--file", str(tmp_path / "k.json"), stdin="p\np\n")
+    result = run(
+        "june", "keys", "import", str(bad), "--file", str(tmp_path / "k.json"), stdin="a long passphrase\n"
+    )
     assert result.returncode == 2
+    assert not (tmp_path / "k.json").exists()
+
+
+@pytest.mark.parametrize("command", ["generate", "import"])
+def test_a_new_key_file_needs_a_passphrase_of_eight_characters(tmp_path: Path, command: str) -> None:
+    pubsec = tmp_path / "alice.pubsec"
+    pubsec.write_text(pubsec_text(Keypair(bytes(32))))
+    args = ("import", str(pubsec)) if command == "import" else ("generate",)
+    path = tmp_path / "key.json"
+    refused = run("june", "keys", *args, "--file", str(path), stdin="1234567\n")
+    assert refused.returncode == 2
+    assert "the passphrase has 7 characters; a new key file needs at least 8" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not path.exists()
+    made = run("june", "keys", *args, "--file", str(path), stdin="12345678\n")
+    assert made.returncode == 0, made.stderr
+    assert run("june", "keys", "show", "--file", str(path), stdin="12345678\n").returncode == 0
+
+
+def test_an_existing_key_file_with_a_short_passphrase_still_opens(tmp_path: Path) -> None:
+    keypair = Keypair(bytes(32))
+    path = tmp_path / "old.json"
+    path.write_text(seal(keypair, "abc", salt=os.urandom(16), nonce=os.urandom(24), n=2**10))
+    shown = run("june", "keys", "show", "--file", str(path), "--json", stdin="abc\n")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["pubkey"] == pubkey_to_base58(keypair.public_key)
+
+
+def _hostile_scrypt_file() -> str:
+    text = seal(Keypair(bytes(32)), "a long passphrase", salt=bytes(16), nonce=bytes(24), n=2**10)
+    document = json.loads(text)
+    document["kdf"].update(n=2**15, p=2**20)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("[" * 4000, "nested deeper than 4 levels"),
+        (_hostile_scrypt_file(), "scrypt parameter p=1048576 is not an integer in [1, 16]: refused"),
+        ("x" * 100_000, "not a June key file: 100000 characters"),
+    ],
+)
+def test_a_hostile_key_file_is_refused_in_plain_words(tmp_path: Path, content: str, reason: str) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_text(content)
+    started = time.monotonic()
+    result = run("june", "keys", "show", "--file", str(path), stdin="a long passphrase\n")
+    assert time.monotonic() - started < 10  # a process start, never the hours of scrypt
+    assert result.returncode == 1
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_refuses_an_oversized_pubsec_file(tmp_path: Path) -> None:
+    big = tmp_path / "big.pubsec"
+    big.write_text("Type: PubSec\nVersion: 1\nsec: " + "2" * 100_000 + "\n")
+    result = run(
+        "june", "keys", "import", str(big), "--file", str(tmp_path / "k.json"), stdin="a long passphrase\n"
+    )
+    assert result.returncode == 2
+    assert "not a PubSec file: larger than 1024 bytes" in result.stderr
     assert not (tmp_path / "k.json").exists()

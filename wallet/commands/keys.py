@@ -13,7 +13,10 @@ from wallet.errors import InputError
 from wallet.keystore import default_keyfile, read_keyfile, write_new_keyfile
 from wallet.options import json_option
 from wallet.render import emit
-from wallet.secrets import read_secret
+from wallet.secrets import read_new_passphrase, read_secret
+
+#: A PubSec file has about 170 bytes; anything much larger is not one (and is not parsed).
+MAX_PUBSEC_SIZE = 1024
 
 
 @click.group()
@@ -52,11 +55,15 @@ def show(ctx: WalletContext, use_scrypt: bool, keyfile: Path | None) -> None:
 @json_option
 @click.pass_obj
 def generate(ctx: WalletContext, keyfile: Path | None) -> None:
-    """Create a new random key and write it to an encrypted key file (never overwrites one)."""
+    """Create a new random key and write it to an encrypted key file (never overwrites one).
+
+    The passphrase must have at least 8 characters; key files made earlier with a shorter one
+    still open.
+    """
     path = keyfile or default_keyfile()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")
-    passphrase = read_secret("Passphrase", confirm=True)
+    passphrase = read_new_passphrase()
     keypair = Keypair(nacl.utils.random(SEED_SIZE))
     write_new_keyfile(path, keypair, passphrase)
     key = keypair.public_key
@@ -77,6 +84,13 @@ def pubsec_text(keypair: Keypair) -> str:
 
 
 def parse_pubsec(text: str) -> Keypair:
+    """The key pair in a PubSec file; `InputError` with the reason for anything else.
+
+    PubSec carries no key derivation parameters (its secret is in the clear), so there is no
+    scrypt cost to bound; the text's size is bounded before it is parsed.
+    """
+    if len(text) > MAX_PUBSEC_SIZE:
+        raise InputError(f"not a PubSec file: {len(text)} characters (at most {MAX_PUBSEC_SIZE})")
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
     fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
     if fields.get("type") != "PubSec" or "sec" not in fields:
@@ -116,18 +130,34 @@ def export_keys(ctx: WalletContext, path: Path) -> None:
     )
 
 
+def read_pubsec(path: Path) -> str:
+    """The text of a PubSec file, reading no more than one byte past `MAX_PUBSEC_SIZE`."""
+    try:
+        with path.open("rb") as source:
+            data = source.read(MAX_PUBSEC_SIZE + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    if len(data) > MAX_PUBSEC_SIZE:
+        raise InputError(f"{path} is not a PubSec file: larger than {MAX_PUBSEC_SIZE} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
 @keys.command("import")
 @click.argument("pubsec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
 @json_option
 @click.pass_obj
 def import_keys(ctx: WalletContext, pubsec: Path, keyfile: Path | None) -> None:
-    """Import a PubSec file into an encrypted key file (never overwrites one)."""
-    keypair = parse_pubsec(pubsec.read_text(encoding="utf-8", errors="replace"))
+    """Import a PubSec file into an encrypted key file (never overwrites one).
+
+    The new key file's passphrase must have at least 8 characters; key files made earlier with a
+    shorter one still open.
+    """
+    keypair = parse_pubsec(read_pubsec(pubsec))
     path = keyfile or default_keyfile()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")
-    write_new_keyfile(path, keypair, read_secret("Passphrase", confirm=True))
+    write_new_keyfile(path, keypair, read_new_passphrase())
     key = keypair.public_key
     emit(
         ctx,
