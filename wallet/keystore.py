@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nacl.utils
 
-from protocol.keyfile import NONCE_SIZE, SALT_SIZE, KeyfileError, open_keyfile, seal
+from protocol.keyfile import MAX_KEYFILE_SIZE, NONCE_SIZE, SALT_SIZE, KeyfileError, open_keyfile, seal
 from protocol.keys import Keypair
 from wallet.errors import InputError, WalletError
 
@@ -36,7 +36,8 @@ def write_new_keyfile(path: Path, keypair: Keypair, passphrase: str) -> None:
 
 def read_keyfile(path: Path, passphrase: str) -> Keypair:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as source:
+            text = source.read(MAX_KEYFILE_SIZE + 1)  # a larger file is refused, never loaded whole
     except FileNotFoundError as exc:
         raise WalletError(f"no key file at {path} (create one with `june keys generate`)") from exc
     except (OSError, UnicodeError) as exc:
