@@ -42,6 +42,8 @@ def read_keyfile(path: Path, passphrase: str) -> Keypair:
         raise WalletError(f"no key file at {path} (create one with `june keys generate`)") from exc
     except (OSError, UnicodeError) as exc:
         raise WalletError(f"cannot read key file {path}: {exc}") from exc
+    if len(text) > MAX_KEYFILE_SIZE:
+        raise WalletError(f"{path}: not a June key file: over {MAX_KEYFILE_SIZE} characters")
     try:
         return open_keyfile(text, passphrase)
     except KeyfileError as exc:

@@ -154,7 +154,7 @@ def _hostile_scrypt_file() -> str:
     [
         ("[" * 4000, "nested deeper than 4 levels"),
         (_hostile_scrypt_file(), "scrypt parameter p=1048576 is not an integer in [1, 16]: refused"),
-        ("x" * 100_000, "not a June key file: 100000 characters"),
+        ("x" * 100_000, "not a June key file: over 4096 characters"),
     ],
 )
 def test_a_hostile_key_file_is_refused_in_plain_words(tmp_path: Path, content: str, reason: str) -> None:
