@@ -49,7 +49,9 @@ versions) is read as a relayed document older than all the others.
 """
 
 import heapq
-from collections.abc import Iterable
+import json
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -72,10 +74,20 @@ from protocol.errors import DecodeError, RuleViolation
 from protocol.rules.context import RuleContext
 from protocol.rules.pending import check_pending
 from protocol.rules.transactions import apply_transaction
+from protocol.rules.waiting import NotYet, classify, expires
 from protocol.state.overlay import Overlay
 from protocol.state.view import StateView
 
+log = logging.getLogger("june.mempool")
+
 PENDING_PREFIX = b"P"
+#: What became of documents that left the pool: `Q` + 8-byte sequence number → hash + JSON outcome.
+OUTCOME_PREFIX = b"Q"
+#: How many outcomes are remembered (the oldest are forgotten first).
+MAX_OUTCOMES = 10_000
+#: How many blocks below the head are searched for pool documents they wrote, when the previous head
+#: the pool saw is unknown (after a restart) or left the chain (a fork switch deeper than this).
+WRITTEN_SCAN = 16
 #: First byte of a stored pending value; no document starts with it (documents are CBOR arrays).
 RECORD_MARK = 0x01
 
@@ -103,6 +115,7 @@ class NotReady(NodeError):
 
 class Admission(StrEnum):
     ACCEPTED = "accepted"
+    WAITING = "waiting"  # not valid yet, but may become so: kept and checked again at each block
     KNOWN = "known"
     FULL = "full"  # the pool (or this issuer's share of it) is full: try again later
 
@@ -126,8 +139,28 @@ _NEWCOMER, _WRITTEN, _MEMBER = 0, 1, 2
 @dataclass(frozen=True)
 class AdmissionResult:
     admission: Admission
-    reason: str = ""
+    reason: str = ""  # FULL: why; WAITING: the rule not met yet
     evicted: tuple[Hash, ...] = ()  # documents that left the pool to make room (and their dependants)
+    until: int | None = None  # WAITING: the median time from which the rule may pass, when known
+
+
+class State(StrEnum):
+    """What became of a document sent to this node."""
+
+    PENDING = "pending"  # in the pool, valid on the head: the next block may write it
+    WAITING = "waiting"  # in the pool, not valid yet (`reason`), checked again at each block
+    WRITTEN = "written"  # written in block `block`
+    DROPPED = "dropped"  # left the pool without being written (`reason`)
+    UNKNOWN = "unknown"  # never seen, or forgotten (only the last `MAX_OUTCOMES` are remembered)
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    state: State
+    reason: str = ""
+    block: int | None = None  # WRITTEN: the block that wrote it
+    until: int | None = None  # WAITING: the median time from which it may pass, when known
+    expires: int | None = None  # PENDING, WAITING: the median time after which it never can
 
 
 def issuers_of(document: PendingDocument) -> tuple[PublicKey, ...]:
@@ -149,6 +182,7 @@ class _Entry:
     seq: int  # arrival number: lower is older
     standing: int = _NEWCOMER  # memberships: _MEMBER, _WRITTEN or _NEWCOMER on the head
     written_certifiers: frozenset[PublicKey] = frozenset()  # memberships of written non-members
+    waiting: NotYet | None = None  # the rule it does not meet yet on the head (None: valid now)
 
     def record(self) -> bytes:
         return (
@@ -168,7 +202,9 @@ def _read_record(raw: bytes) -> tuple[Origin, int | None, bytes]:
     return _ORIGIN_OF_CODE[raw[1:2]], int.from_bytes(raw[2:10], "big"), raw[10:]
 
 
-class _Deleter(Protocol):
+class _Writer(Protocol):
+    def put(self, key: bytes, value: bytes) -> None: ...
+
     def delete(self, key: bytes) -> None: ...
 
 
@@ -187,12 +223,19 @@ class Mempool:
         self._by_issuer: dict[tuple[type, PublicKey], dict[Hash, _Entry]] = {}
         self._certs_to: dict[PublicKey, dict[Hash, Certification]] = {}  # by receiver
         self._spenders: dict[Hash, set[Hash]] = {}  # pending transaction → pending ones spending it
+        # a transaction not in the pool → the pending (waiting) ones spending it, should it come
+        self._orphans: dict[Hash, set[Hash]] = {}
         # Per kind, a heap of (priority, hash), lowest first. When a document's priority changes an
         # item with the new one is pushed; items of documents gone or with an outdated priority are
         # dropped when they come up, and the heap is rebuilt when it holds too many of them.
         self._heaps: dict[type, list[tuple[tuple[int, ...], Hash]]] = {kind: [] for kind in _PLURAL}
         self._next_seq = 0
         self._spending = self._fresh_overlay()  # the head with the pool's transactions applied
+        # What became of documents that left: hash → (sequence number, outcome), oldest first
+        self._outcomes: dict[Hash, tuple[int, DocumentStatus]] = {}
+        self._next_outcome = 0
+        self._seen_head: tuple[int, Hash] | None = None  # the head the last re-check saw
+        self._load_outcomes()
         self._load()
 
     # Bookkeeping -------------------------------------------------------------------------------
@@ -207,12 +250,15 @@ class Mempool:
         if isinstance(document, Certification):
             self._certs_to.setdefault(document.receiver, {})[document_hash] = document
         for parent in _parents_of(document):
-            if parent in self._entries:
-                self._spenders.setdefault(parent, set()).add(document_hash)
+            held = self._spenders if parent in self._entries else self._orphans
+            held.setdefault(parent, set()).add(document_hash)
+        children = self._orphans.pop(document_hash, None)
+        if children:
+            self._spenders[document_hash] = children
         self._push(entry)
         self._reprioritise(document)
 
-    def _forget(self, document_hash: Hash, writer: _Deleter) -> _Entry | None:
+    def _forget(self, document_hash: Hash, writer: _Writer) -> _Entry | None:
         entry = self._entries.pop(document_hash, None)
         if entry is None:
             return None
@@ -230,12 +276,15 @@ class Mempool:
             if not certs:
                 del self._certs_to[document.receiver]
         for parent in _parents_of(document):
-            spenders = self._spenders.get(parent)
-            if spenders is not None:
-                spenders.discard(document_hash)
-                if not spenders:
-                    del self._spenders[parent]
-        self._spenders.pop(document_hash, None)
+            for index in (self._spenders, self._orphans):
+                spenders = index.get(parent)
+                if spenders is not None:
+                    spenders.discard(document_hash)
+                    if not spenders:
+                        del index[parent]
+        children = self._spenders.pop(document_hash, None)
+        if children:
+            self._orphans[document_hash] = children
         self._reprioritise(document)
         writer.delete(PENDING_PREFIX + document_hash)
         return entry
@@ -266,11 +315,13 @@ class Mempool:
             for entry in self._by_issuer.get((kind, key), {}).values():
                 self._push(entry)
 
-    def _evict(self, document_hash: Hash, writer: _Deleter) -> list[_Entry]:
-        """Forget a document, then its dependants that no longer pass; return all that left."""
+    def _evict(self, document_hash: Hash, writer: _Writer, reason: str) -> list[_Entry]:
+        """Forget a document for `reason`, then its dependants that no longer pass; return all that
+        left (each recorded as dropped)."""
         entry = self._entries.get(document_hash)
         if entry is None:
             return []
+        self._record_dropped(entry, reason, writer)
         document = entry.document
         dependants: list[Hash] = []
         if isinstance(document, Identity):
@@ -286,8 +337,8 @@ class Mempool:
                 continue
             try:
                 self._check(held.document)
-            except RuleViolation:
-                gone += self._evict(dependant, writer)
+            except RuleViolation as violation:
+                gone += self._evict(dependant, writer, f"its identity left the pool ({violation})")
         if isinstance(document, Transaction):
             gone += self._reapply(writer)  # and drop the transactions that spent its outputs
         return gone
@@ -345,6 +396,13 @@ class Mempool:
             errors.append("the certification index differs from the pool")
         if self._spenders != spenders:
             errors.append("the spender index differs from the pool")
+        orphans: dict[Hash, set[Hash]] = {}
+        for document_hash, entry in self._entries.items():
+            for parent in _parents_of(entry.document):
+                if parent not in self._entries:
+                    orphans.setdefault(parent, set()).add(document_hash)
+        if self._orphans != orphans:
+            errors.append("the index of transactions spending outputs not pending differs from the pool")
         for kind, heap in self._heaps.items():
             if not {(self._priority(e), h) for h, e in self._by_kind[kind].items()} <= set(heap):
                 errors.append(f"the heap of {_PLURAL[kind]} misses a current priority")
@@ -391,6 +449,9 @@ class Mempool:
     ) -> AdmissionResult:
         """Admit a document that could be written in the next block; raise `RuleViolation` if not.
 
+        A client's (or the node's own) document that breaks a rule time may lift (see
+        `protocol.rules.waiting`) is admitted as WAITING, with the rule and when it may pass.
+
         When the pool is full, the document takes the place of one less likely to be written (see
         the module's docstring), or is answered FULL. `durable`: on disk before this returns (a
         client is told "accepted"); relayed documents skip the disk sync, a crash loses at most the
@@ -404,14 +465,27 @@ class Mempool:
         victims = self._victims(entry)
         if isinstance(victims, str):
             return AdmissionResult(Admission.FULL, victims)
-        self._check(document)
+        try:
+            self._check(document)
+        except RuleViolation as violation:
+            # Not valid yet: a client's document waits its turn; a relayed one is refused (it costs
+            # its sender nothing, and the peer that made it keeps it)
+            entry.waiting = None if origin is Origin.RELAY else self._classify(document, violation)
+            if entry.waiting is None:
+                raise
         self._next_seq += 1
         evicted: list[Hash] = []
         with self.store.db.write_batch(sync=durable) as batch:
             self._keep(entry)
             batch.put(PENDING_PREFIX + document_hash, entry.record())
             for victim in victims:
-                evicted += (gone.hash for gone in self._evict(victim.hash, batch))
+                reason = "evicted to make room for a document likelier to be written"
+                evicted += (gone.hash for gone in self._evict(victim.hash, batch, reason))
+        if entry.waiting is not None:
+            waiting = entry.waiting
+            return AdmissionResult(
+                Admission.WAITING, f"{waiting.code}: {waiting.reason}", tuple(evicted), waiting.until
+            )
         return AdmissionResult(Admission.ACCEPTED, evicted=tuple(evicted))
 
     def _victims(self, entry: _Entry) -> list[_Entry] | str:
@@ -525,7 +599,7 @@ class Mempool:
         pointer = self.store.head_pointer()
         return None if pointer is None else Overlay(self.store, pointer[0] + 1)
 
-    def _reapply(self, writer: _Deleter) -> list[_Entry]:
+    def _reapply(self, writer: _Writer) -> list[_Entry]:
         """Rebuild the spending overlay from the pool's transactions after one of them left, and
         drop those that spent what is gone (all passed with it: a missing source is what changed)."""
         self._spending = self._fresh_overlay()
@@ -533,15 +607,64 @@ class Mempool:
             return []
         ctx = RuleContext.for_pending(self.store)
         dropped: list[_Entry] = []
-        for entry in list(self._by_kind[Transaction].values()):  # in arrival order: parents first
+        for document_hash in self._in_order(self._by_kind[Transaction]):  # parents first
+            entry = self._entries[document_hash]
             transaction = entry.document
             assert isinstance(transaction, Transaction)
+            if entry.waiting is not None:
+                continue  # not applied: checked again at the next block
             if all(self._spending.source(i.source) is not None for i in transaction.inputs):
                 apply_transaction(self._spending, ctx, transaction, set())
             else:
+                self._record_dropped(entry, "it spent an output of a transaction that left the pool", writer)
                 self._forget(entry.hash, writer)
                 dropped.append(entry)
         return dropped
+
+    def _in_order(self, held: dict[Hash, _Entry]) -> list[Hash]:
+        """The hashes of `held` (a subset of the pool, in arrival order) in arrival order, except that
+        a transaction comes after the pending ones it spends (a waiting child may have come first)."""
+        return list(self._walk(held))
+
+    def _walk(self, held: dict[Hash, _Entry]) -> Iterator[Hash]:
+        placed: set[Hash] = set()
+        for start in held:
+            stack, expanded = [start], set()
+            while stack:
+                document_hash = stack[-1]
+                if document_hash in placed:
+                    stack.pop()
+                    continue
+                parents = [
+                    p
+                    for p in _parents_of(self._entries[document_hash].document)
+                    if p in held and p not in placed
+                ]
+                if parents and document_hash not in expanded:
+                    expanded.add(document_hash)
+                    stack.extend(sorted(parents, key=lambda p: held[p].seq, reverse=True))
+                    continue
+                stack.pop()
+                placed.add(document_hash)
+                yield document_hash
+
+    def _classify(self, document: PendingDocument, violation: RuleViolation) -> NotYet | None:
+        """Whether a refusal may be lifted later (see `protocol.rules.waiting`), with what the pool
+        knows: a source spent by one of its transactions is a double spend (never), and a
+        transaction whose outputs are missing is settled when it was written or dropped."""
+        if isinstance(document, Transaction) and self._spending is not None:
+            view: StateView = self._spending
+            if violation.code == "BR_G87" and any(
+                self._spending.source(i.source) is None and self.store.source(i.source) is not None
+                for i in document.inputs
+            ):
+                return None  # a source a pending transaction spends already
+        else:
+            view = self.store
+        return classify(view, document, violation, settled=self._settled)
+
+    def _settled(self, document_hash: Hash) -> bool:
+        return document_hash in self._outcomes and document_hash not in self._entries
 
     def _check(self, document: PendingDocument) -> None:
         """Check `document` on the head (transactions: on the head and the pool's transactions,
@@ -570,23 +693,119 @@ class Mempool:
         return None
 
     def revalidate(self) -> list[tuple[PendingDocument, str]]:
-        """Drop what the new head made invalid (written in a block, spent, expired); say what and why."""
-        dropped: list[tuple[PendingDocument, str]] = []
+        """Check the pool again on a new head: documents the new blocks wrote leave (recorded as
+        written), those that can never be written leave (recorded as dropped, logged), those not
+        valid yet stay, waiting. Say what left and why."""
+        left: list[tuple[PendingDocument, str]] = []
         self._spending = self._fresh_overlay()
         if self.store.head() is None:
-            return dropped
-        for document_hash, entry in list(self._entries.items()):  # in arrival order
-            try:
-                self._check(entry.document)
-            except RuleViolation as violation:
-                self._forget(document_hash, self.store.db)
-                dropped.append((entry.document, str(violation)))
-            else:
+            return left
+        written = self._written_since_last_check()
+        with self.store.db.write_batch() as batch:
+            for document_hash in self._in_order(self._entries):  # arrival order, parents first
+                entry = self._entries[document_hash]
+                number = written.get(document_hash)
+                if number is not None:
+                    self._record(batch, entry, DocumentStatus(State.WRITTEN, block=number))
+                    self._forget(document_hash, batch)
+                    left.append((entry.document, f"written in block {number}"))
+                    continue
+                try:
+                    self._check(entry.document)
+                    entry.waiting = None
+                except RuleViolation as violation:
+                    entry.waiting = self._classify(entry.document, violation)
+                    if entry.waiting is None:
+                        self._record_dropped(entry, str(violation), batch)
+                        self._forget(document_hash, batch)
+                        left.append((entry.document, str(violation)))
+                        continue
                 self._assess(entry)
         for kind in self._heaps:  # memberships' standings may have changed
             self._rebuild_heap(kind)
-        dropped += ((entry.document, "the pool is over its bounds") for entry in self._trim())
-        return dropped
+        left += ((entry.document, "the pool is over its bounds") for entry in self._trim())
+        return left
+
+    def _written_since_last_check(self) -> dict[Hash, int]:
+        """Hash → number of the documents written in the blocks since the head the last re-check saw
+        (the last `WRITTEN_SCAN` blocks if it is unknown or no longer on the chain)."""
+        pointer = self.store.head_pointer()
+        if pointer is None:
+            return {}
+        head_number, head_hash = pointer[0], pointer[1]
+        seen = self._seen_head
+        self._seen_head = (head_number, head_hash)
+        if seen is not None and seen[0] <= head_number and self.store.block_hash(seen[0]) == seen[1]:
+            first = seen[0] + 1
+        else:
+            first = max(0, head_number - WRITTEN_SCAN + 1)
+        written: dict[Hash, int] = {}
+        for number in range(first, head_number + 1):
+            block = self.store.block(number)
+            if block is None:
+                continue
+            for documents in (
+                block.identities,
+                block.joiners,
+                block.actives,
+                block.leavers,
+                block.revocations,
+                block.certifications,
+                block.transactions,
+            ):
+                written.update((document.hash, number) for document in documents)
+        return written
+
+    # Outcomes ----------------------------------------------------------------------------------
+
+    def status(self, document_hash: Hash) -> DocumentStatus:
+        """What became of a document: pending or waiting in the pool, written, dropped, or unknown."""
+        entry = self._entries.get(document_hash)
+        if entry is not None:
+            until = expires(self.store, entry.document) if self.store.head() is not None else None
+            if entry.waiting is None:
+                return DocumentStatus(State.PENDING, expires=until)
+            reason = f"{entry.waiting.code}: {entry.waiting.reason}"
+            return DocumentStatus(State.WAITING, reason, until=entry.waiting.until, expires=until)
+        known = self._outcomes.get(document_hash)
+        return DocumentStatus(State.UNKNOWN) if known is None else known[1]
+
+    def _record_dropped(self, entry: _Entry, reason: str, writer: _Writer) -> None:
+        log.info(
+            "mempool: dropped %s %s: %s", type(entry.document).__name__.lower(), entry.hash.hex()[:16], reason
+        )
+        self._record(writer, entry, DocumentStatus(State.DROPPED, reason))
+
+    def _record(self, writer: _Writer, entry: _Entry, status: DocumentStatus) -> None:
+        """Remember what became of a document that leaves the pool, forgetting the oldest outcome
+        beyond `MAX_OUTCOMES`."""
+        previous = self._outcomes.pop(entry.hash, None)
+        if previous is not None:
+            writer.delete(OUTCOME_PREFIX + previous[0].to_bytes(8, "big"))
+        seq = self._next_outcome
+        self._next_outcome += 1
+        self._outcomes[entry.hash] = (seq, status)
+        body = {"state": status.state.value, "reason": status.reason, "block": status.block}
+        writer.put(OUTCOME_PREFIX + seq.to_bytes(8, "big"), entry.hash + json.dumps(body).encode())
+        while len(self._outcomes) > MAX_OUTCOMES:
+            oldest = next(iter(self._outcomes))
+            old_seq, _status = self._outcomes.pop(oldest)
+            writer.delete(OUTCOME_PREFIX + old_seq.to_bytes(8, "big"))
+
+    def _load_outcomes(self) -> None:
+        for key, raw in self.store.db.iterator(prefix=OUTCOME_PREFIX):  # oldest first
+            try:
+                seq = int.from_bytes(key[len(OUTCOME_PREFIX) :], "big")
+                body = json.loads(raw[32:])
+                status = DocumentStatus(State(body["state"]), str(body["reason"]), body["block"])
+            except (ValueError, KeyError, TypeError):
+                self.store.db.delete(key)
+                continue
+            previous = self._outcomes.pop(Hash(raw[:32]), None)
+            if previous is not None:  # recorded again since (a write lost with a crash)
+                self.store.db.delete(OUTCOME_PREFIX + previous[0].to_bytes(8, "big"))
+            self._outcomes[Hash(raw[:32])] = (seq, status)
+            self._next_outcome = seq + 1
 
     def _trim(self) -> list[_Entry]:
         """Evict the documents least likely to be written while a bound is exceeded (after a
@@ -597,10 +816,10 @@ class Mempool:
             bounds += [(held, per_issuer) for (k, _key), held in self._by_issuer.items() if k is kind]
             for held, bound in bounds:
                 while len(held) > bound and (lowest := self._lowest_of(kind, held, set())) is not None:
-                    trimmed += self._evict(lowest.hash, self.store.db)
+                    trimmed += self._evict(lowest.hash, self.store.db, "the pool is over its bounds")
         return trimmed
 
     def remove(self, hashes: Iterable[Hash]) -> None:
         """Take documents out of the pool, with those that no longer pass without them."""
         for document_hash in hashes:
-            self._evict(document_hash, self.store.db)
+            self._evict(document_hash, self.store.db, "removed")
