@@ -3,7 +3,8 @@
 The mempool runs these on entry and after every block; the wallet's dry runs too. A pending
 document is checked as if it were written in the next block (number head + 1, median time of the
 head). Requirements that other documents may still fulfil (a joiner's certifications and distance)
-are left to block validation.
+are left to block validation. A refusal may only mean "not yet" (a period not over, a time lock, a
+parent transaction to come): `protocol.rules.waiting.classify` tells which, and pools keep those.
 """
 
 from dataclasses import replace
