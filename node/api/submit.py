@@ -1,10 +1,12 @@
 """Writes: submit any signed pending document; read the pending pool.
 
 A document is sent as its canonical CBOR bytes, either as the body (`Content-Type:
-application/cbor`) or in JSON as `{"document": "<base64>"}`. The answer says accepted or known, or
-why not: malformed (400), a rule broken (422, with the rule code and the reason in plain words),
-the pool full or the node not ready (503, retry later). Bodies are capped; the API never takes a
-secret key: documents are signed by the wallet.
+application/cbor`) or in JSON as `{"document": "<base64>"}`. The answer says accepted, waiting (a
+rule that time lifts, such as a period not over: kept and checked again at each block) or known, or
+why not: malformed (400), a rule broken for ever (422, with the rule code and the reason in plain
+words), the pool full or the node not ready (503, retry later). Bodies are capped; the API never
+takes a secret key: documents are signed by the wallet. `GET /documents/{hash}` says what became of
+a document sent: pending, waiting, written (in which block), dropped (why), or unknown.
 """
 
 import base64
@@ -108,10 +110,38 @@ async def submit(request: Request) -> dict[str, Any]:
         raise ApiError(503, str(exc)) from exc
     if result.admission is Admission.FULL:
         raise ApiError(503, f"the node's pool is full: {result.reason}; try again later")
-    return {
+    answer: dict[str, Any] = {
         "result": result.admission.value,
         "hash": hash_hex(document.hash),
         "kind": kind_of(document),
+    }
+    if result.admission is Admission.WAITING:
+        answer.update(reason=result.reason, until=result.until)
+    return answer
+
+
+@router.get("/documents/{document_hash}", summary="What became of a document sent to this node")
+async def document_status(
+    request: Request, document_hash: Annotated[str, Path(description="The hash, in hexadecimal")]
+) -> dict[str, Any]:
+    """`state`: `pending` (valid, waiting for a block), `waiting` (not valid yet: `reason`, and `until`
+    the median time from which it may pass, when known), `written` (in block `block`), `dropped`
+    (`reason`), or `unknown` (never seen here, or forgotten: the node remembers the last 10,000
+    outcomes). `expires`: for a document in the pool, the median time after which its reference
+    block is out of its window and it can never be written."""
+    api = context(request)
+    try:
+        wanted = parse_hash_hex(document_hash)
+    except ValueError as exc:
+        raise ApiError(400, f"not a document hash: {exc}") from exc
+    status = api.mempool.status(wanted)
+    return {
+        "hash": hash_hex(wanted),
+        "state": status.state.value,
+        "reason": status.reason or None,
+        "block": status.block,
+        "until": status.until,
+        "expires": status.expires,
     }
 
 
