@@ -6,6 +6,23 @@ transactions, so a wallet may chain payments (spend an output still pending) and
 a source already spent in the pool is refused at once. The pool is kept in the store (under the
 `P` prefix) so that it survives a restart.
 
+Nothing acknowledged is lost
+----------------------------
+A refusal may only mean "not yet" (`protocol.rules.waiting`: an issuer's sigPeriod or a member's
+msPeriod not over, a CLTV/CSV lock or locktime not reached, an output of a transaction still to
+come, a receiver whose identity is not written yet, ...). Such a document from a client (or the node
+itself) is admitted as WAITING, with the rule and when it may pass; a relayed one is refused as
+before (its sender keeps it). At each new head (`revalidate`), in arrival order except that a
+transaction comes after the pending ones it spends: documents the new blocks wrote leave as
+"written in block N"; those that can never be written leave with their reason (logged at INFO);
+the others stay, WAITING or valid again (`take_ready` lists those to gossip now), and leave only
+when their reference block falls out of its window (sigWindow, msWindow, idtyWindow, txWindow),
+which the window rule, checked first, then refuses for ever. Waiting documents count in the bounds
+like any other and are evicted by the same priorities; the forger (`build_block`) skips those not
+valid yet. What became of the last `MAX_OUTCOMES` documents that left is kept under the `Q` prefix
+(`status`, `GET /documents/{hash}`). After a restart the pool is reloaded in arrival order and
+re-checked in dependency order, so chained payments and waiting documents are all kept.
+
 Bounds and eviction
 -------------------
 The pool is bounded per kind and per issuer (`LIMITS`), so its memory is bounded whatever arrives.
@@ -235,6 +252,7 @@ class Mempool:
         self._outcomes: dict[Hash, tuple[int, DocumentStatus]] = {}
         self._next_outcome = 0
         self._seen_head: tuple[int, Hash] | None = None  # the head the last re-check saw
+        self._ready: dict[Hash, PendingDocument] = {}  # were waiting, valid since (see `take_ready`)
         self._load_outcomes()
         self._load()
 
@@ -712,6 +730,8 @@ class Mempool:
                     continue
                 try:
                     self._check(entry.document)
+                    if entry.waiting is not None:
+                        self._ready[document_hash] = entry.document
                     entry.waiting = None
                 except RuleViolation as violation:
                     entry.waiting = self._classify(entry.document, violation)
@@ -725,6 +745,13 @@ class Mempool:
             self._rebuild_heap(kind)
         left += ((entry.document, "the pool is over its bounds") for entry in self._trim())
         return left
+
+    def take_ready(self) -> list[PendingDocument]:
+        """The documents that were waiting and became valid since the last call, still in the pool:
+        peers refused them while they were not valid yet, so the node may gossip them now."""
+        ready = [d for h, d in self._ready.items() if h in self._entries]
+        self._ready.clear()
+        return ready
 
     def _written_since_last_check(self) -> dict[Hash, int]:
         """Hash → number of the documents written in the blocks since the head the last re-check saw

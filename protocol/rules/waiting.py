@@ -39,7 +39,7 @@ NOT_YET: dict[str, str] = {
     "BR_G66": "the issuer's stock of live certifications frees up as they expire (sigStock)",
     "BR_G67": "an issuer certifies once per sigPeriod: allowed when the period has passed",
     "BR_G69": "the receiver is not a member yet: its identity may still be written, or it may rejoin "
-    "(a revoked receiver: never)",
+    "(a revoked receiver, or a pending identity that was dropped: never)",
     "BR_G71": "a live certification is renewed once sigReplay has passed",
     # Memberships
     "BR_G108": "one membership per msPeriod: allowed when the period has passed",
@@ -89,8 +89,9 @@ def classify(
     settled: Callable[[Hash], bool] = lambda _hash: False,
 ) -> NotYet | None:
     """`NotYet` if `document`, refused with `violation` on `view`, may pass in a later block; None if
-    it never can. `settled(tx_hash)`: the transaction is known written or dropped, so an output of
-    it that is missing was spent or will never exist.
+    it never can. `settled(hash)`: the document (a transaction, an identity) is known written or
+    dropped, so an output of it that is missing was spent or will never exist, and an identity not
+    written that it names never will be.
 
     A document whose signature does not verify is refused for ever whatever the rule broken (the
     signature is checked last, so a "not yet" refusal says nothing of it)."""
@@ -114,6 +115,8 @@ def classify(
         receiver = view.identity(document.receiver)
         if receiver is not None and receiver.revoked_on is not None:
             return None  # a revoked identity never comes back
+        if receiver is None and settled(document.identity):
+            return None  # the identity it names left the pool unwritten
     if code in NOT_YET:
         return NotYet(code, violation.reason, _until(view, ctx, document, code))
     if code == "BR_G63":

@@ -203,6 +203,9 @@ def test_chained_payments_survive_a_restart_and_are_all_written(tmp_path: Path, 
     results = [pool.add(p).admission for p in in_order]
     assert results == [Admission.ACCEPTED] * 10 + [Admission.WAITING] * 4 + [Admission.ACCEPTED]
     assert pool.status(carol[4].hash).reason.startswith("BR_G87")
+    pool.revalidate()  # on the same head: carol's children find their parent now
+    assert {d.hash for d in pool.take_ready()} == {p.hash for p in carol[1:]}  # to gossip
+    assert pool.take_ready() == []
     if closed:
         store.close()
         reopened = LevelStore.open(tmp_path / "db")
