@@ -669,7 +669,11 @@ class Mempool:
     def _classify(self, document: PendingDocument, violation: RuleViolation) -> NotYet | None:
         """Whether a refusal may be lifted later (see `protocol.rules.waiting`), with what the pool
         knows: a source spent by one of its transactions is a double spend (never), and a
-        transaction whose outputs are missing is settled when it was written or dropped."""
+        transaction whose outputs are missing is settled when it was written or dropped. A document
+        written already never waits (sent again, it would pass again only as a replay)."""
+        known = self._outcomes.get(document.hash)
+        if known is not None and known[1].state is State.WRITTEN:
+            return None
         if isinstance(document, Transaction) and self._spending is not None:
             view: StateView = self._spending
             if violation.code == "BR_G87" and any(

@@ -84,6 +84,8 @@ def test_two_certifications_of_one_issuer_to_two_newcomers_are_both_written(tmp_
     assert all(pool.status(d.hash).state is State.WRITTEN for d in documents)
     eve, frank = store.identity(chain.key("eve")), store.identity(chain.key("frank"))
     assert eve is not None and eve.member and frank is not None and frank.member
+    with pytest.raises(RuleViolation):  # written already: sent again, it does not wait
+        pool.add(documents[4])
 
 
 def test_a_renewal_sent_too_early_is_written_when_its_period_comes(tmp_path: Path) -> None:
