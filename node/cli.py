@@ -1,7 +1,9 @@
 """Entry point of `juned`, the node's operator commands."""
 
 import dataclasses
+import errno
 import json
+import logging
 import sys
 import time as clock
 from collections import Counter
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from node.commands import audit, data, run
-from node.errors import NodeError
+from node.errors import DiskFull, NodeError
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.errors import ProtocolError
@@ -149,6 +151,9 @@ def render(summary: dict[str, Any], size: int, out: Path | None) -> None:
 
 
 def main() -> None:
+    # the store's own warnings (a full disk) go to the log of `juned run` only; a command says the
+    # same in its one-line error
+    logging.getLogger("june").addHandler(logging.NullHandler())
     try:
         juned.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -159,4 +164,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (ProtocolError, NodeError) as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        click.echo(f"error: {DiskFull(exc.filename or 'a file')}", err=True)
         sys.exit(1)

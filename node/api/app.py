@@ -20,6 +20,7 @@ from node.api import chain, money, sources, submit, wot
 from node.api.context import ApiContext
 from node.api.errors import ApiError
 from node.api.limits import FloodGuard, Limits
+from node.errors import DiskFull, StoreDamaged
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,21 @@ async def refusal(_request: Request, exc: Exception) -> JSONResponse:
     return await failure(_request, exc)
 
 
-async def failure(_request: Request, exc: Exception) -> JSONResponse:
+async def failure(request: Request, exc: Exception) -> JSONResponse:
     """A bug or a broken store is the node's fault: logged, answered 500 in JSON (clients fail
-    over to another node on a 5xx), with no detail that could leak the node's internals."""
+    over to another node on a 5xx), with no detail that could leak the node's internals. A full
+    disk is answered 503 with its reason (the store logged it once); a damaged store 500, its
+    plain message logged once (not a traceback per request)."""
+    if isinstance(exc, DiskFull):
+        return JSONResponse(
+            {"error": "this node's disk is full: it accepts no writes until space returns"}, status_code=503
+        )
+    if isinstance(exc, StoreDamaged):
+        reported: set[str] = request.app.state.damage_reported
+        if exc.what not in reported:
+            reported.add(exc.what)
+            log.error("%s", exc)
+        return JSONResponse({"error": "the node's store is damaged; see its log"}, status_code=500)
     log.error("client API request failed", exc_info=exc)
     return JSONResponse({"error": "the node failed to answer; see its log"}, status_code=500)
 
@@ -96,11 +109,14 @@ def build_app(
         redoc_url=None,
     )
     app.state.api = api
+    app.state.damage_reported = set()  # StoreDamaged messages already logged
     for router in (chain.router, money.router, wot.router, sources.router, submit.router):
         app.include_router(router)
     add_docs(app)
     for kind in (ApiError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(kind, refusal)
+    for store_failure in (DiskFull, StoreDamaged):  # answered here, not re-raised to the server
+        app.add_exception_handler(store_failure, failure)
     app.add_exception_handler(Exception, failure)
     app.add_middleware(FloodGuard, limits=limits, clock=clock)
     return app

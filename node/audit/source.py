@@ -15,8 +15,9 @@ import plyvel
 
 from node.chainfile import MAGIC
 from node.datadir import STORE_NAME, read_config
-from node.errors import NodeError
+from node.errors import NodeError, StoreDamaged
 from node.store import LevelStore, schema
+from node.store.guard import detail
 from protocol.crypto import Hash
 from protocol.documents.block import MAX_BLOCK_SIZE
 
@@ -132,7 +133,10 @@ class DataDirSource:
         if not path.is_dir():
             raise AuditSourceError(f"{datadir} has no store ({STORE_NAME}/)")
         try:
-            db = plyvel.DB(str(path), create_if_missing=False)
+            db = plyvel.DB(str(path), create_if_missing=False, paranoid_checks=True)
+        except plyvel.CorruptionError as exc:
+            damage = StoreDamaged(f"LevelDB cannot open it ({detail(exc)})", str(path), str(datadir))
+            raise AuditSourceError(str(damage)) from exc
         except plyvel.IOError as exc:
             raise AuditSourceError(
                 f"cannot open the store of {datadir}: {exc}. If a node is running on it, stop the node "
@@ -171,7 +175,10 @@ class DataDirSource:
 
     def blocks(self) -> Iterator[bytes]:
         for number in range(self.count()):
-            raw = self.store.block_bytes(number)
+            try:
+                raw = self.store.block_bytes(number)  # LevelDB checksums verified
+            except NodeError as exc:  # StoreDamaged names the store and the repair
+                raise AuditSourceError(f"block {number} cannot be read: {exc}") from exc
             if raw is None:
                 raise AuditSourceError(f"{self.datadir}: block {number} is missing from the store")
             yield raw

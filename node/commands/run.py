@@ -104,9 +104,27 @@ def run(
 
     try:
         trio.run(main)
+    except BaseException as exc:
+        failure = node_failure(exc)
+        if failure is None:
+            raise
+        raise click.ClickException(str(failure)) from exc  # one line, no traceback
     finally:
         node.close()
     console.print("node stopped")
+
+
+def node_failure(exc: BaseException) -> NodeError | None:
+    """The `NodeError` (a damaged store, a full disk…) that stopped a node, even wrapped in the
+    exception groups of its task nurseries; None for anything else (a bug keeps its traceback)."""
+    if isinstance(exc, NodeError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = node_failure(inner)
+            if found is not None:
+                return found
+    return None
 
 
 @click.command()

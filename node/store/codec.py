@@ -8,7 +8,7 @@ from typing import Any
 
 import cbor2
 
-from node.errors import StoreError
+from node.errors import StoreDamaged
 from protocol.crypto import Hash, PublicKey
 from protocol.encoding import encode
 from protocol.state.delta import (
@@ -94,4 +94,4 @@ def _decode(raw: bytes) -> Any:
     try:
         return cbor2.loads(raw)
     except (cbor2.CBORError, ValueError, TypeError, EOFError) as exc:
-        raise StoreError(f"damaged record in the store: {exc}") from exc
+        raise StoreDamaged(f"a record does not decode ({exc})") from exc

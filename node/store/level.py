@@ -13,9 +13,10 @@ from typing import Any
 
 import plyvel
 
-from node.errors import DataDirError, StoreError
+from node.errors import DataDirError, StoreDamaged, StoreError
 from node.store import schema
 from node.store.codec import decode_delta, decode_record, encode_delta, encode_record
+from node.store.guard import GuardedDB, detail, is_disk_full
 from protocol.crypto import ZERO_HASH, Hash, PublicKey
 from protocol.documents import Block
 from protocol.encoding import decode, encode
@@ -46,13 +47,17 @@ UNDO_MARGIN = 1
 SUMMARY_CACHE_SIZE = 20_000
 #: Invalid blocks remembered at most.
 MAX_INVALID_BLOCKS = 10_000
+#: Blocks below the head read back and hash-linked when a store is opened (`check_integrity`).
+CHECKED_AT_OPEN = 100
 
 
 class LevelStore:
     """A node's data: open it with `LevelStore.open(path)`; it is a `StateView` of its head."""
 
     def __init__(self, db: Any) -> None:
-        self.db = db
+        # every LevelDB call goes through the guard: its errors become StoreDamaged, DiskFull or
+        # StoreError (node/store/guard.py); reads verify LevelDB's block checksums
+        self.db = db if isinstance(db, GuardedDB) else GuardedDB(db, Path(db.name))
         # Block summaries are read many times (median time, issuers frame, difficulty): keep the
         # recent ones decoded. Entries are dropped when their block is reverted.
         self._summaries: dict[int, BlockSummary] = {}
@@ -70,11 +75,21 @@ class LevelStore:
         try:
             if create:
                 path.mkdir(parents=True, exist_ok=True)
-            db = plyvel.DB(str(path), create_if_missing=create)
+            # paranoid checks: LevelDB verifies its log and table metadata as it opens them
+            db = plyvel.DB(str(path), create_if_missing=create, paranoid_checks=True)
+        except plyvel.CorruptionError as exc:
+            damage = f"LevelDB cannot open it ({detail(exc)})"
+            raise StoreDamaged(damage, str(path), str(path.parent)) from exc
         except (plyvel.Error, OSError) as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-        store = cls(db)
-        store._check_format()
+            if is_disk_full(exc):
+                raise GuardedDB(None, path).translate(exc, writing=True) from exc
+            raise StoreError(f"cannot open the store at {path}: {detail(exc)}") from exc
+        store = cls(GuardedDB(db, path))
+        try:
+            store._check_format()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -84,7 +99,7 @@ class LevelStore:
         raw = self.db.get(schema.META_FORMAT)
         if raw is None:
             if self.db.get(schema.HEAD) is not None:
-                raise StoreError("the store has a head but no format version: it is damaged")
+                raise self.db.damaged("it has a head but no format version")
             self.db.put(schema.META_FORMAT, str(schema.FORMAT_VERSION).encode(), sync=True)
             return
         version = int(raw)
@@ -118,7 +133,7 @@ class LevelStore:
         try:
             return Block.from_bytes(raw)
         except DecodeError as exc:
-            raise StoreError(f"block {number} is damaged in the store: {exc}") from exc
+            raise self.db.damaged(f"block {number} does not decode ({exc})") from exc
 
     def block_bytes(self, number: int) -> bytes | None:
         raw: bytes | None = self.db.get(schema.BLOCK + schema.number_key(number))
@@ -206,28 +221,49 @@ class LevelStore:
                     staged.delete(schema.UNDO + schema.number_key(stale))
         self._candidates = None  # the old branch became candidates: reload on next use
 
-    def check_integrity(self, *, currency: str | None = None) -> None:
-        """Raise `StoreError` unless the head, its block, its digest and its undo record agree.
+    def check_integrity(self, *, currency: str | None = None, depth: int = CHECKED_AT_OPEN) -> None:
+        """Raise `StoreDamaged` unless the head pointer, its block, its state digest record and its
+        undo record agree, and the `depth` blocks below the head read back (LevelDB checksums
+        verified) and are hash-linked to it.
 
-        Run at start-up: a store that fails here was damaged outside June (a crash cannot do it).
+        Run at start-up (a few ms): a store that fails here was damaged outside June (a crash cannot
+        do it).
         """
         pointer = self.head_pointer()
         if pointer is None:
             return
         number, block_hash, digest = pointer
-        block = self.block(number)
-        if block is None or block.hash != block_hash:
-            raise StoreError(f"the head block {number} is missing or does not match the head pointer")
+        damaged = self.db.damaged
+        block = self._checked_block(number)
+        if block.hash != block_hash:
+            raise damaged(f"the head block {number} does not match the head pointer")
         if block.state_digest != digest or self.digest_at(number) != digest:
-            raise StoreError(f"the state digest of block {number} does not match the head pointer")
+            raise damaged(f"the state digest record of block {number} does not match the head pointer")
         undo = self.undo_record(number)
         if undo is None or undo.digest != digest:
-            raise StoreError(f"the undo record of block {number} is missing or does not match")
+            raise damaged(f"the undo record of block {number} is missing or does not match")
+        child = block
+        for below in range(number - 1, max(-1, number - 1 - depth), -1):
+            parent = self._checked_block(below)
+            if child.previous_hash != parent.hash or self.block_hash(below) != parent.hash:
+                raise damaged(f"block {below} is not the parent of block {below + 1}")
+            child = parent
         chain = self.chain()
         if chain is None:
-            raise StoreError("the store has blocks but no currency record")
+            raise damaged("it has blocks but no currency record")
         if currency is not None and chain.currency != currency:
             raise DataDirError(f"this data directory holds currency {chain.currency!r}, not {currency!r}")
+
+    def _checked_block(self, number: int) -> Block:
+        try:
+            block = self.block(number)
+        except StoreDamaged:
+            raise
+        except StoreError as exc:
+            raise self.db.damaged(f"block {number} does not decode ({exc})") from exc
+        if block is None:
+            raise self.db.damaged(f"block {number} is missing")
+        return block
 
     # Fork candidates and invalid blocks --------------------------------------------------------
 
@@ -351,7 +387,7 @@ class LevelStore:
         try:
             return decode(raw, max_size=1 << 20)
         except DecodeError as exc:
-            raise StoreError(f"damaged head pointer: {exc}") from exc
+            raise self.db.damaged(f"the head pointer does not decode ({exc})") from exc
 
     # StateView ---------------------------------------------------------------------------------
 

@@ -1,0 +1,119 @@
+"""`GuardedDB`: a plyvel database whose errors say what happened in June's words.
+
+Every LevelDB call of the node goes through it (the store, the mempool, the candidates), so a
+LevelDB error never surfaces raw: a checksum mismatch or a corrupt table (`plyvel.CorruptionError`)
+becomes `StoreDamaged`, naming the store and the repair; "No space left on device" becomes
+`DiskFull`, logged once as a WARNING until a write succeeds again; anything else is a `StoreError`.
+"""
+
+import errno
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import plyvel
+
+from node.errors import DiskFull, StoreDamaged, StoreError
+
+log = logging.getLogger("june.store")
+
+NO_SPACE = "No space left on device"
+
+
+def detail(exc: BaseException) -> str:
+    """LevelDB's own words (plyvel passes them as bytes)."""
+    argument = exc.args[0] if exc.args else exc
+    return argument.decode("utf-8", "replace") if isinstance(argument, bytes) else str(argument)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for LevelDB's ENOSPC error and for an `OSError(ENOSPC)` from a file write."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    words = detail(exc)
+    return isinstance(exc, plyvel.Error) and (NO_SPACE in words or "quota exceeded" in words)
+
+
+class GuardedDB:
+    """The subset of `plyvel.DB` the node uses, with its errors translated (see the module)."""
+
+    def __init__(self, db: Any, path: Path) -> None:
+        self._db = db
+        self.path = path
+        #: True from a write refused for lack of space until a write succeeds.
+        self.full = False
+        #: LevelDB checks the CRC of every table block it reads from a file (not of cached ones)
+        self.verify_checksums = True
+
+    # Errors -------------------------------------------------------------------------------------
+
+    def damaged(self, what: str) -> StoreDamaged:
+        return StoreDamaged(what, str(self.path), str(self.path.parent))
+
+    def translate(self, exc: Exception, *, writing: bool) -> StoreError:
+        if isinstance(exc, plyvel.CorruptionError):
+            return self.damaged(f"LevelDB found corrupt data ({detail(exc)})")
+        if is_disk_full(exc):
+            what = f"a write to the store {self.path}" if writing else f"the store {self.path}"
+            if not self.full:
+                self.full = True
+                log.warning(
+                    "disk full: %s could not be written; the node stops accepting writes until space returns",
+                    what,
+                )
+            return DiskFull(what)
+        return StoreError(f"the store {self.path} failed: {detail(exc)}")
+
+    def _written(self) -> None:
+        if self.full:
+            self.full = False
+            log.warning("disk space is back: the store %s accepts writes again", self.path)
+
+    # plyvel.DB ----------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._db.closed)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, key: bytes, default: Any = None, **options: Any) -> Any:
+        options.setdefault("verify_checksums", self.verify_checksums)
+        try:
+            return self._db.get(key, default, **options)
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=False) from exc
+
+    def put(self, key: bytes, value: bytes, **options: Any) -> None:
+        try:
+            self._db.put(key, value, **options)
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=True) from exc
+        self._written()
+
+    def delete(self, key: bytes, **options: Any) -> None:
+        try:
+            self._db.delete(key, **options)
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=True) from exc
+        self._written()
+
+    @contextmanager
+    def write_batch(self, **options: Any) -> Iterator[Any]:
+        """A batch written when the block ends (not at all if it raises)."""
+        try:
+            with self._db.write_batch(**options) as batch:
+                yield batch
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=True) from exc
+        self._written()
+
+    def iterator(self, **options: Any) -> Iterator[Any]:
+        options.setdefault("verify_checksums", self.verify_checksums)
+        try:
+            yield from self._db.iterator(**options)
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=False) from exc
