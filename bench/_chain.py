@@ -29,9 +29,17 @@ START = 1_700_000_000
 
 
 class BenchChain:
-    def __init__(self, members: int, params: CurrencyParameters | None = None, certifiers: int = 3) -> None:
-        """Found a currency of `members` founders, each certified by the next `certifiers` ones."""
-        self.params = params or dev_parameters(START)
+    def __init__(
+        self,
+        members: int,
+        params: CurrencyParameters | None = None,
+        certifiers: int = 3,
+        start: int = START,
+    ) -> None:
+        """Found a currency of `members` founders, each certified by the next `certifiers` ones, its
+        genesis dated `start` (a past date near the real clock lets a `juned run` forge on it)."""
+        self.start = start
+        self.params = params or dev_parameters(start)
         self.keys = [Keypair(sha256(f"bench member {i}".encode())) for i in range(members)]
         identities = [
             Identity.create(k, CURRENCY, f"member{i}", GENESIS_REF) for i, k in enumerate(self.keys)
@@ -39,7 +47,7 @@ class BenchChain:
         description = GenesisDescription(
             currency=CURRENCY,
             parameters=self.params,
-            time=START,
+            time=start,
             identities=tuple(identities),
             memberships=tuple(
                 Membership.create(k, CURRENCY, MembershipType.IN, f"member{i}", GENESIS_REF)
@@ -79,7 +87,9 @@ class BenchChain:
         """Let newcomers join, `per_block` at a time, each certified by one member in turn (the
         bench currency asks one certification), until the web of trust has `members` members."""
         turn = 0
-        while (head := self.state.head()) is not None and head.median_time <= START + self.params.sig_period:
+        while (
+            head := self.state.head()
+        ) is not None and head.median_time <= self.start + self.params.sig_period:
             self.apply(self.forge([], head.time + 10))  # the founders' certification period first
         while len(self.keys) < members:
             head = self.state.head()
