@@ -12,8 +12,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from node.chain import ChainManager, Outcome
 from node.chainfile import ChainFileError, read_chain, write_chain
-from node.datadir import STORE_NAME, NodeConfig, open_store, read_config, write_config
-from node.errors import NodeError
+from node.datadir import (
+    OLD_NAME,
+    REINDEX_NAME,
+    STORE_NAME,
+    NodeConfig,
+    finish_swap,
+    mark_swap,
+    open_store,
+    read_config,
+    write_config,
+)
+from node.errors import DiskFull, NodeError
 from node.intake import BlockIntake
 from node.store import LevelStore
 from protocol.crypto import hash_hex
@@ -211,6 +221,8 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
                 bar.advance(task)
                 if result.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.QUARANTINED):
                     raise click.ClickException(f"block {block.number} is invalid: {result.reason}")
+                if result.outcome is Outcome.WAITING:  # without a clock, only a full disk waits
+                    raise DiskFull(f"block {block.number}")
         head = store.head_pointer()
     except ChainFileError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -262,11 +274,18 @@ def revert(datadir: Path, count: int) -> None:
 def reindex(datadir: Path) -> None:
     """Rebuild the state from the stored blocks, into a new store swapped in at the end."""
     config = read_config(datadir)
-    _config, old = open_store(datadir)
-    fresh_path = datadir / (STORE_NAME + ".reindex")
-    if fresh_path.exists():
-        shutil.rmtree(fresh_path)  # a reindex interrupted earlier: start it again
-    fresh = LevelStore.open(fresh_path)
+    _config, old = open_store(datadir)  # finishes an interrupted swap first
+    fresh_path = datadir / REINDEX_NAME
+    try:
+        if fresh_path.exists():
+            shutil.rmtree(fresh_path)  # a reindex interrupted earlier: start it again
+        backup = datadir / OLD_NAME
+        if backup.exists():
+            shutil.rmtree(backup)
+        fresh = LevelStore.open(fresh_path)
+    except BaseException:
+        old.close()
+        raise
     try:
         manager = ChainManager(fresh, genesis_hash=config.genesis)
         pointer = old.head_pointer()
@@ -277,7 +296,8 @@ def reindex(datadir: Path) -> None:
                 block = old.block(number)
                 if block is None:
                     raise NodeError(f"block {number} is missing from the store")
-                result = manager.add_block(block)
+                # synced at the end only: the new store counts once the swap marker is written
+                result = manager.add_block(block, durable=number == count - 1)
                 if result.outcome is not Outcome.APPLIED:
                     raise NodeError(f"block {number} does not replay: {result.reason or result.outcome}")
                 bar.advance(task)
@@ -286,10 +306,6 @@ def reindex(datadir: Path) -> None:
     finally:
         fresh.close()
         old.close()
-    backup = datadir / (STORE_NAME + ".old")
-    if backup.exists():
-        shutil.rmtree(backup)
-    (datadir / STORE_NAME).rename(backup)
-    fresh_path.rename(datadir / STORE_NAME)
-    shutil.rmtree(backup)
+    mark_swap(datadir)  # from here on, any command opening the data directory finishes the swap
+    finish_swap(datadir)
     click.echo(f"reindexed {count} blocks; same head and state digest")
