@@ -96,6 +96,8 @@ class Node:
         self.api_url = ""  # once running, if the API is served
         self._sync_now = trio.Event()
         self._stopped = trio.Event()
+        # documents that waited for their time and are now valid, to be gossiped
+        self._ready, self._ready_inbox = trio.open_memory_channel[PendingDocument](1000)
 
     @property
     def address(self) -> str:
@@ -119,6 +121,7 @@ class Node:
             nursery.start_soon(self._sync_loop)
             nursery.start_soon(self._receive_blocks)
             nursery.start_soon(self._receive_documents)
+            nursery.start_soon(self._relay_ready)
             if self.forger is not None:
                 nursery.start_soon(self.forger.run)
             if self.api_bind:
@@ -169,8 +172,17 @@ class Node:
 
     def _head_changed(self) -> None:
         self.mempool.revalidate()
+        for document in self.mempool.take_ready():  # peers refused it while it had to wait
+            try:
+                self._ready.send_nowait(document)
+            except trio.WouldBlock:  # a thousand already queued: peers learn it from our blocks
+                log.info("not relaying a document that stopped waiting: the queue is full")
         if self.forger is not None:
             self.forger.head_changed()
+
+    async def _relay_ready(self) -> None:
+        async for document in self._ready_inbox:
+            await self.network.publish_document(document)
 
     async def _receive_blocks(self) -> None:
         async for received in self.network.blocks:
@@ -180,7 +192,8 @@ class Node:
     # --- pending documents --------------------------------------------------------------------
 
     async def submit(self, document: PendingDocument) -> AdmissionResult:
-        """Admit a client's pending document and gossip it (raises `RuleViolation`, `NotReady`)."""
+        """Admit a client's pending document and gossip it (raises `RuleViolation`, `NotReady`); a
+        document that must wait for its time is gossiped when it becomes valid."""
         result = self.mempool.add(document, origin=Origin.CLIENT)
         if result.admission is Admission.ACCEPTED:
             await self.network.publish_document(document)
