@@ -21,6 +21,7 @@ import trio
 
 from node.chain import AddResult, ChainManager, Outcome
 from node.clock import Clock
+from node.errors import DiskFull
 from node.p2p.misbehaviour import Offence
 from protocol.crypto import hash_hex
 from protocol.documents import Block
@@ -125,6 +126,10 @@ class BlockIntake:
         try:
             sender = None if source is None else str(source)
             result = self.chain.add_block(block, durable=durable, source=sender)
+        except DiskFull as exc:
+            # our disk, not the block: not quarantined, nobody blamed; it waits for the next sync
+            # or gossip, and is taken once space returns (the store logged it once)
+            return AddResult(Outcome.WAITING, str(exc))
         except Exception as exc:
             return self._quarantine(block, source, exc)
         if result.outcome is Outcome.INVALID:

@@ -56,7 +56,7 @@ class GuardedDB:
         if isinstance(exc, plyvel.CorruptionError):
             return self.damaged(f"LevelDB found corrupt data ({detail(exc)})")
         if is_disk_full(exc):
-            what = f"a write to the store {self.path}" if writing else f"the store {self.path}"
+            what = f"the store {self.path}"
             if not self.full:
                 self.full = True
                 log.warning(
@@ -111,9 +111,30 @@ class GuardedDB:
             raise self.translate(exc, writing=True) from exc
         self._written()
 
-    def iterator(self, **options: Any) -> Iterator[Any]:
+    def iterator(self, **options: Any) -> "GuardedIterator":
         options.setdefault("verify_checksums", self.verify_checksums)
         try:
-            yield from self._db.iterator(**options)
+            return GuardedIterator(self._db.iterator(**options), self)
         except plyvel.Error as exc:
             raise self.translate(exc, writing=False) from exc
+
+
+class GuardedIterator:
+    """A plyvel iterator whose errors are translated (an object, not a generator: left unfinished,
+    it is released like plyvel's own, with nothing to run at collection)."""
+
+    def __init__(self, inner: Any, db: GuardedDB) -> None:
+        self._inner = inner
+        self._db = db
+
+    def __iter__(self) -> "GuardedIterator":
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._inner)
+        except plyvel.Error as exc:
+            raise self._db.translate(exc, writing=False) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
