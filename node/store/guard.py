@@ -4,11 +4,16 @@ Every LevelDB call of the node goes through it (the store, the mempool, the cand
 LevelDB error never surfaces raw: a checksum mismatch or a corrupt table (`plyvel.CorruptionError`)
 becomes `StoreDamaged`, naming the store and the repair; "No space left on device" becomes
 `DiskFull`, logged once as a WARNING until a write succeeds again; anything else is a `StoreError`.
+
+LevelDB keeps refusing every write after a background write failed (a memtable flush on a full
+disk), until it is reopened: while the disk is full, a write first reopens the database if there is
+free space again (`REOPEN_FREE`), so a node resumes by itself once space returns.
 """
 
 import errno
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,8 @@ from node.errors import DiskFull, StoreDamaged, StoreError
 log = logging.getLogger("june.store")
 
 NO_SPACE = "No space left on device"
+#: Free bytes on the store's filesystem before a store that ran out of space is reopened.
+REOPEN_FREE = 8 << 20
 
 
 def detail(exc: BaseException) -> str:
@@ -46,6 +53,11 @@ class GuardedDB:
         self.full = False
         #: LevelDB checks the CRC of every table block it reads from a file (not of cached ones)
         self.verify_checksums = True
+        self._lost = False
+        #: Opens the database again (see `_reopen_if_space`).
+        self.opener: Callable[[], Any] = lambda: plyvel.DB(
+            str(path), create_if_missing=False, paranoid_checks=True
+        )
 
     # Errors -------------------------------------------------------------------------------------
 
@@ -66,6 +78,25 @@ class GuardedDB:
             return DiskFull(what)
         return StoreError(f"the store {self.path} failed: {detail(exc)}")
 
+    def _reopen_if_space(self) -> None:
+        """Before a write while the disk is full: reopen LevelDB if space has returned (it refuses
+        writes for good after a failed background flush, until reopened)."""
+        if not self.full:
+            return
+        try:
+            stats = os.statvfs(self.path)
+        except OSError:
+            return
+        if stats.f_bavail * stats.f_frsize < REOPEN_FREE:
+            return
+        self._db.close()
+        self._lost = True  # closed and not yet open again: reads retry the opening too
+        try:
+            self._db = self.opener()
+        except plyvel.Error as exc:
+            raise self.translate(exc, writing=True) from exc
+        self._lost = False
+
     def _written(self) -> None:
         if self.full:
             self.full = False
@@ -82,12 +113,15 @@ class GuardedDB:
 
     def get(self, key: bytes, default: Any = None, **options: Any) -> Any:
         options.setdefault("verify_checksums", self.verify_checksums)
+        if self._lost:
+            self._reopen_if_space()
         try:
             return self._db.get(key, default, **options)
         except plyvel.Error as exc:
             raise self.translate(exc, writing=False) from exc
 
     def put(self, key: bytes, value: bytes, **options: Any) -> None:
+        self._reopen_if_space()
         try:
             self._db.put(key, value, **options)
         except plyvel.Error as exc:
@@ -95,6 +129,7 @@ class GuardedDB:
         self._written()
 
     def delete(self, key: bytes, **options: Any) -> None:
+        self._reopen_if_space()
         try:
             self._db.delete(key, **options)
         except plyvel.Error as exc:
@@ -104,6 +139,7 @@ class GuardedDB:
     @contextmanager
     def write_batch(self, **options: Any) -> Iterator[Any]:
         """A batch written when the block ends (not at all if it raises)."""
+        self._reopen_if_space()
         try:
             with self._db.write_batch(**options) as batch:
                 yield batch
@@ -113,6 +149,8 @@ class GuardedDB:
 
     def iterator(self, **options: Any) -> "GuardedIterator":
         options.setdefault("verify_checksums", self.verify_checksums)
+        if self._lost:
+            self._reopen_if_space()
         try:
             return GuardedIterator(self._db.iterator(**options), self)
         except plyvel.Error as exc:

@@ -42,6 +42,7 @@ class FullDisk:
         self.db = db
         self.full = False
         self.refused = 0
+        self.reopened = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.db, name)
@@ -68,8 +69,17 @@ class FullDisk:
 
 
 def fill(store: LevelStore) -> FullDisk:
+    """Put a `FullDisk` under `store`, also when the guard reopens LevelDB."""
     disk = FullDisk(store.db._db)
     store.db._db = disk
+    opener = store.db.opener
+
+    def reopen() -> FullDisk:
+        disk.db = opener()
+        disk.reopened += 1
+        return disk
+
+    store.db.opener = reopen
     return disk
 
 
@@ -108,6 +118,7 @@ def test_a_block_not_written_for_lack_of_space_is_neither_quarantined_nor_blamed
     assert intake.take(block, "peer").outcome is Outcome.APPLIED
     assert store.head_pointer() != head and not blamed
     assert "disk space is back" in caplog.text
+    assert disk.reopened == 3  # LevelDB reopened before each write while full (space is back here)
     store.close()
     _config, reopened = open_store(store.db.path.parent)  # consistent on disk
     assert reopened.head_pointer() == (block.number, block.hash, block.state_digest)
@@ -218,3 +229,63 @@ def test_import_on_a_full_filesystem_says_so_in_one_line_and_resumes(tmp_path: P
     head = json.loads((tmp_path / "status2.out").read_text())["head"]
     assert head["number"] == BLOCKS - 1
     assert head["hash"] == simulation.chain.blocks[-1].hash.hex().upper()
+
+
+STICKY = """
+import os, subprocess, sys
+from pathlib import Path
+from node.errors import DiskFull
+from node.store import LevelStore
+
+mount = Path(sys.argv[1])
+store = LevelStore.open(mount / "db")
+written = 0
+try:
+    while True:  # unsynced writes: the memtable flush, in LevelDB's background, is what fails
+        with store.db.write_batch() as batch:
+            batch.put(b"Z" + written.to_bytes(8, "big"), os.urandom(4000))
+        written += 1
+except DiskFull:
+    pass
+try:
+    store.db.put(b"still", b"full")
+    raise SystemExit("a write succeeded on a full disk")
+except DiskFull:
+    pass
+subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
+store.db.put(b"after", b"space is back", sync=True)
+store.close()
+store = LevelStore.open(mount / "db")
+assert store.db.get(b"after") == b"space is back"
+assert store.db.get(b"Z" + (written - 1).to_bytes(8, "big")) is not None
+print("resumed after", written, "writes")
+"""
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="no user namespace to mount a small tmpfs in")
+def test_a_store_whose_background_flush_failed_resumes_once_space_returns(tmp_path: Path) -> None:
+    """LevelDB refuses every write after a failed memtable flush until reopened: the guard reopens it."""
+    (tmp_path / "mnt").mkdir()
+    script = f'mount -t tmpfs -o size=6m tmpfs "$1" && exec "{BIN / "python"}" -c "$2" "$1"'
+    done = subprocess.run(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(tmp_path / "mnt"),
+            STICKY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).parents[2],
+        env={"PYTHONPATH": str(Path(__file__).parents[2]), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resumed after" in done.stdout
