@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import plyvel
 import pytest
+import trio
 
 from node.api.app import build_app
 from node.chain import ChainManager, Outcome
@@ -24,11 +25,12 @@ from node.clock import Clock
 from node.datadir import NodeConfig, open_store, write_config
 from node.errors import DiskFull
 from node.intake import BlockIntake
+from node.node import Node
 from node.p2p.misbehaviour import Offence
 from node.store import LevelStore
 from tests.cli import BIN
 from tests.node.api.conftest import api_over, build_chain
-from tests.node.test_p2p_sync import datadir
+from tests.node.test_p2p_sync import datadir, wait_until
 from tests.protocol.chain_builder import Chain
 
 ENOSPC = plyvel.IOError(b"IO error: /x/db/000005.log: No space left on device")
@@ -289,3 +291,37 @@ def test_a_store_whose_background_flush_failed_resumes_once_space_returns(tmp_pa
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "resumed after" in done.stdout
+
+
+async def test_a_running_node_with_a_full_disk_resumes_syncing_once_space_returns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A follower whose store refuses writes: it logs it once, blames and quarantines nothing, keeps
+    its head; once space returns, its next sync round brings it level with its peer."""
+    chain = Chain(founders=5)
+    for _ in range(6):
+        chain.write()
+    caplog.set_level(logging.WARNING)
+    full = Node(datadir(tmp_path / "a", chain.blocks))
+    follower = Node(datadir(tmp_path / "b", chain.blocks[:1]))
+    disk = fill(follower.store)
+    disk.full = True
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(full.run)
+            await nursery.start(follower.run)
+            await follower.connect(full.address)
+            await wait_until(lambda: disk.refused >= 3, 30, "the follower tried several sync rounds")
+            assert follower.head() == (0, chain.blocks[0].hash, chain.blocks[0].state_digest)
+            assert not follower.intake._quarantined
+            assert not follower.network.is_banned(full.network.peer_id)
+            disk.full = False
+            await wait_until(lambda: follower.head() == full.head(), 30, "the follower catches up")
+            full.stop()
+            follower.stop()
+    finally:
+        full.close()
+        follower.close()
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("disk full:")]
+    assert len(warnings) == 1 and "until space returns" in warnings[0]
+    assert "disk space is back" in caplog.text
