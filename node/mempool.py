@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from node.errors import NodeError
+from node.errors import DiskFull, NodeError
 from node.store import LevelStore
 from protocol.crypto import Hash, PublicKey
 from protocol.documents import (
@@ -223,6 +223,19 @@ class _Writer(Protocol):
     def put(self, key: bytes, value: bytes) -> None: ...
 
     def delete(self, key: bytes) -> None: ...
+
+
+class _Nowhere:
+    """A writer for in-memory changes that must not reach the disk."""
+
+    def put(self, key: bytes, value: bytes) -> None:
+        return None
+
+    def delete(self, key: bytes) -> None:
+        return None
+
+
+_NOWHERE = _Nowhere()
 
 
 class Mempool:
@@ -493,12 +506,20 @@ class Mempool:
                 raise
         self._next_seq += 1
         evicted: list[Hash] = []
-        with self.store.db.write_batch(sync=durable) as batch:
-            self._keep(entry)
-            batch.put(PENDING_PREFIX + document_hash, entry.record())
-            for victim in victims:
-                reason = "evicted to make room for a document likelier to be written"
-                evicted += (gone.hash for gone in self._evict(victim.hash, batch, reason))
+        try:
+            with self.store.db.write_batch(sync=durable) as batch:
+                self._keep(entry)
+                batch.put(PENDING_PREFIX + document_hash, entry.record())
+                for victim in victims:
+                    reason = "evicted to make room for a document likelier to be written"
+                    evicted += (gone.hash for gone in self._evict(victim.hash, batch, reason))
+        except DiskFull:
+            # Nothing reached the disk: forget the newcomer (a retry must not be "known"); the
+            # victims are still on disk and come back with the next start
+            self._forget(document_hash, _NOWHERE)
+            if isinstance(document, Transaction):
+                self._reapply(_NOWHERE)
+            raise
         if entry.waiting is not None:
             waiting = entry.waiting
             return AdmissionResult(

@@ -22,6 +22,7 @@ from node.api.serve import serve_api
 from node.chain import AddResult, ChainManager, Outcome
 from node.clock import Clock
 from node.datadir import open_store
+from node.errors import DiskFull
 from node.forger import DEFAULT_TURN_SPACING, Forger
 from node.intake import BlockIntake
 from node.mempool import Admission, AdmissionResult, Mempool, NotReady, Origin
@@ -211,6 +212,8 @@ class Node:
             log.info("pending document refused: %s", exc)
         except (ProtocolError, NotReady) as exc:
             log.info("pending document not taken: %s", exc)
+        except DiskFull:  # logged once by the store; the peer that sent it keeps it
+            log.debug("pending document not taken: the disk is full")
 
     # --- sync ---------------------------------------------------------------------------------
 

@@ -164,6 +164,7 @@ class PeerBook:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = datadir / PEERS_FILE
+        self._unsaved = False  # the last save failed (said once in the log)
         self.me = me
         self.clock = clock
         self.entries: dict[str, PeerEntry] = {}
@@ -227,8 +228,17 @@ class PeerBook:
             if e.trusted
         }
         temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(saved, indent=1), encoding="utf-8")
-        os.replace(temporary, self.path)
+        try:
+            temporary.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as exc:  # a full disk, say: the book lives on in memory, saved next time
+            if not self._unsaved:
+                log.warning("%s could not be written (%s); the peer book is kept in memory", self.path, exc)
+            self._unsaved = True
+            return
+        if self._unsaved:
+            log.warning("%s written again", self.path)
+        self._unsaved = False
 
     # --- learning addresses -------------------------------------------------------------------
 

@@ -270,7 +270,7 @@ class Syncer:
         self.progress.applied += taken
         last = results[-1] if results else None
         if last is not None and last.outcome is Outcome.WAITING:
-            raise SyncAborted(f"block {blocks[len(results) - 1].number} is dated ahead of this node's clock")
+            raise SyncAborted(f"block {blocks[len(results) - 1].number} waits: {last.reason}")
         if last is not None and last.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.QUARANTINED):
             raise SyncAborted(f"block {blocks[len(results) - 1].number} refused: {last.reason}")
         return taken

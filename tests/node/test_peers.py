@@ -385,3 +385,21 @@ def test_our_own_address_is_never_taken(tmp_path: Path, clock: FakeClock) -> Non
     assert not book.add(address(peer=ME))
     assert book.heard([address(peer=ME)], new_id()) == 0
     assert book.entries == {}
+
+
+def test_a_peer_book_that_cannot_be_written_lives_on_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    book = PeerBook(tmp_path, me=ME)
+    book.add(address())
+
+    def no_space(*_args: object, **_kwargs: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", no_space)
+    assert book.add(address())  # no exception: the node keeps running
+    assert book.add(address())
+    assert caplog.text.count("could not be written") == 1  # said once
+    monkeypatch.undo()
+    book.add(address())
+    assert len(PeerBook(tmp_path, me=ME).addresses()) == 4
