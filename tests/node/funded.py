@@ -8,9 +8,7 @@ allows a block time up to 30 days past the median time).
 """
 
 import os
-import re
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -27,12 +25,11 @@ from protocol.documents import BlockRef
 from protocol.keyfile import seal
 from protocol.keys import Keypair, pubkey_to_base58
 from protocol.params import dev_parameters
-from tests.node.hostile import Victim
+from tests.node.hostile import Victim, victim
 from tests.node.test_p2p_sync import datadir
 from wallet.commands.money import spendable
 from wallet.payments import build_payment
 
-JUNED = str(Path(sys.executable).with_name("juned"))
 DAYS_AGO = 3
 #: avgGenTime: the dev profile's 10 s makes a test wait 10–25 s for its payments to be written.
 GEN_TIME = 2
@@ -64,39 +61,11 @@ def key_file(path: Path, keypair: Keypair, passphrase: str = PASSPHRASE) -> Path
 async def juned(
     datadir: Path, key: Path | None = None, *extra: str, passphrase: str = PASSPHRASE
 ) -> AsyncIterator[Victim]:
-    """`juned run` over `datadir`, its API on a free port, forging with `key` if given (the
-    passphrase written on its stdin); killed on the way out unless already stopped."""
-    log = datadir.parent / f"{datadir.name}.log"
-    secret = datadir.parent / f"{datadir.name}.stdin"
-    secret.write_text(passphrase + "\n")
+    """`juned run` over `datadir`, forging with `key` if given (the passphrase written on its
+    stdin); killed on the way out unless already stopped."""
     options = ["--key-file", str(key)] if key is not None else []
-    offset = log.stat().st_size if log.exists() else 0
-    with log.open("ab") as out, secret.open("rb") as stdin:
-        process = await trio.lowlevel.open_process(
-            [JUNED, "run", "--datadir", str(datadir), "--api", "127.0.0.1:0", "-v", *options, *extra],
-            stdin=stdin,
-            stdout=out,
-            stderr=out,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # no terminal: the passphrase is read from stdin
-        )
-    try:
-        address = api = ""
-        with trio.fail_after(60):
-            while not (address and api):
-                text = log.read_bytes()[offset:].decode("utf-8", errors="replace")
-                assert process.poll() is None, f"juned exited at start:\n{text}"
-                if found := re.search(r"node listening on (\S+)", text):
-                    address = found.group(1)
-                if found := re.search(r"client API on (\S+)", text):
-                    api = found.group(1)
-                await trio.sleep(0.1)
-        yield Victim(process, log, address, api)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        with trio.move_on_after(10):
-            await process.wait()
+    async with victim(datadir, *options, *extra, stdin=passphrase + "\n") as node:
+        yield node
 
 
 async def stop(node: Victim, how: signal.Signals) -> int:

@@ -86,21 +86,28 @@ class Victim:
 
 
 @asynccontextmanager
-async def victim(datadir: Path, *extra: str) -> AsyncIterator[Victim]:
-    """`juned run` over `datadir` with its API on a free port; killed on the way out."""
+async def victim(datadir: Path, *extra: str, stdin: str | None = None) -> AsyncIterator[Victim]:
+    """`juned run` over `datadir` with its API on a free port (`stdin`, if given, is written to
+    it: a key file's passphrase); its log is appended to `<datadir>.log`; killed on the way out
+    unless already stopped."""
     log = datadir.parent / f"{datadir.name}.log"
-    with log.open("wb") as out:
+    offset = log.stat().st_size if log.exists() else 0
+    source = datadir.parent / f"{datadir.name}.stdin"
+    source.write_text(stdin or "")
+    with log.open("ab") as out, source.open("rb") as given:
         process = await trio.lowlevel.open_process(
             [JUNED, "run", "--datadir", str(datadir), "--api", "127.0.0.1:0", "-v", *extra],
+            stdin=given,
             stdout=out,
             stderr=out,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,  # no terminal: a passphrase is read from stdin
         )
     try:
         address = api = ""
         with trio.fail_after(60):
             while not (address and api):
-                text = log.read_text(encoding="utf-8", errors="replace")
+                text = log.read_bytes()[offset:].decode("utf-8", errors="replace")
                 assert process.poll() is None, f"juned exited at start:\n{text}"
                 if found := re.search(r"node listening on (\S+)", text):
                     address = found.group(1)
@@ -109,7 +116,8 @@ async def victim(datadir: Path, *extra: str) -> AsyncIterator[Victim]:
                 await trio.sleep(0.1)
         yield Victim(process, log, address, api)
     finally:
-        process.kill()
+        if process.poll() is None:
+            process.kill()
         with trio.move_on_after(10):
             await process.wait()
 
