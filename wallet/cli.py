@@ -7,6 +7,7 @@ import click
 
 from protocol.errors import ProtocolError
 from wallet.client import DEFAULT_NODE, NodeClient
+from wallet.commands.documents import document
 from wallet.commands.keys import keys
 from wallet.commands.money import balance, history, money, send
 from wallet.commands.wot import lookup, wot
@@ -71,7 +72,7 @@ def node_command(ctx: WalletContext) -> None:
     emit(ctx, {"nodes": rows, "agree": len({(h["number"], h["hash"]) for _, h in heads if h}) <= 1}, human)
 
 
-for _command in (keys, balance, send, history, money, wot, lookup, node_command):
+for _command in (keys, balance, send, history, money, wot, lookup, node_command, document):
     june.add_command(_command)
 
 

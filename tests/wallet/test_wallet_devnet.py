@@ -106,6 +106,10 @@ async def test_a_member_s_life_through_the_wallet(tmp_path: Path) -> None:
                     break
             received = next(e for e in history if e["comment"] == "merci")
             assert received["amount"] == 500
+            followed = await wallet.json("document", *sent["transactions"])
+            assert [d["state"] for d in followed["documents"]] == ["written"]
+            shown = (await wallet.run("document", sent["transactions"][0])).stdout.decode()
+            assert f"written in block #{followed['documents'][0]['block']}" in shown
             csv_text = (await wallet.run("history", "alice", "--csv")).stdout.decode()
             assert "merci" in csv_text.splitlines()[1]
 

@@ -14,6 +14,7 @@ from protocol.documents import BlockRef, DividendSource, TransactionSource
 from protocol.keys import parse_pubkey, pubkey_display, pubkey_to_base58
 from wallet.amounts import format_amount, in_dividends, parse_amount
 from wallet.client import NodeClient
+from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError
 from wallet.options import json_option
@@ -124,15 +125,19 @@ def send(ctx: WalletContext, pairs: tuple[str, ...], comment: str, in_ud: bool) 
         click.confirm(f"Send {', '.join(shown)}?", abort=True, err=True)
     answers = [client.submit(tx.to_bytes()) for tx in transactions]
     total = sum(cents for _, cents in recipients)
+    hashes = [str(a["hash"]) for a in answers]
     emit(
         ctx,
         {
-            "transactions": [a["hash"] for a in answers],
+            "transactions": hashes,
             "results": [a["result"] for a in answers],
+            "answers": answers,
             "amount": total,
         },
         f"Sent {', '.join(shown)} in {len(transactions)} transaction(s); "
-        "it is final once written in a block.",
+        "it is final once written in a block.\n"
+        + "".join(f"  {h[:16]}…  {describe_answer(a)}\n" for h, a in zip(hashes, answers, strict=True))
+        + follow_hint(hashes),
     )
 
 

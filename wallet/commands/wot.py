@@ -15,6 +15,7 @@ from protocol.crypto import parse_hash_hex
 from protocol.documents import BlockRef, Certification, Identity, Membership, MembershipType, Revocation
 from protocol.keys import parse_pubkey, pubkey_to_base58
 from wallet.client import NodeClient
+from wallet.commands.documents import describe_answer, follow_hint
 from wallet.commands.money import date
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
@@ -39,8 +40,8 @@ def submitted(ctx: WalletContext, client: NodeClient, document: Any, what: str) 
     answer = client.submit(document.to_bytes())
     emit(
         ctx,
-        {"result": answer["result"], "hash": answer["hash"], "kind": answer["kind"]},
-        f"{what}: {answer['result']}",
+        {key: answer[key] for key in ("result", "hash", "kind", "reason", "until") if key in answer},
+        f"{what}: {describe_answer(answer)}\n{follow_hint([str(answer['hash'])])}",
     )
 
 
@@ -170,7 +171,7 @@ def revocation_publish(ctx: WalletContext, path: Path) -> None:
     if not ctx.assume_yes and not ctx.json:
         click.confirm("Revoke this identity for good? It can never be a member again.", abort=True, err=True)
     answer = client.submit(path.read_bytes())
-    emit(ctx, answer, f"revocation: {answer['result']}")
+    emit(ctx, answer, f"revocation: {describe_answer(answer)}\n{follow_hint([str(answer['hash'])])}")
 
 
 @wot.command()

@@ -1,0 +1,35 @@
+"""How the wallet says what became of a document: the words for each state, and prefixes of hashes."""
+
+import httpx
+import pytest
+
+from wallet.client import NodeClient
+from wallet.commands.documents import _full_hash, describe_answer, describe_status
+from wallet.errors import InputError
+
+HASH = "ab" * 32
+
+
+def test_each_state_in_words() -> None:
+    assert describe_status({"state": "written", "block": 42}) == "written in block #42"
+    assert describe_status({"state": "dropped", "reason": "the source is spent"}) == (
+        "dropped: the source is spent"
+    )
+    status = {"state": "waiting", "reason": "BR_G67: one per sigPeriod", "until": 1800000000}
+    waiting = describe_status(status)
+    assert waiting.startswith("waiting: BR_G67") and "2027-01-15" in waiting
+    assert describe_status({"state": "pending"}).startswith("pending")
+    assert describe_status({"state": "unknown"}).startswith("unknown")
+    assert describe_answer({"result": "accepted"}) == "accepted"
+    assert "valid from" in describe_answer({"result": "waiting", "reason": "locked", "until": 1800000000})
+
+
+def test_a_prefix_names_one_pending_document() -> None:
+    pending = [{"hash": HASH}, {"hash": "cd" * 32}]
+    client = NodeClient(
+        ["http://n"], transport=httpx.MockTransport(lambda _r: httpx.Response(200, json=pending))
+    )
+    assert _full_hash(client, "abab") == HASH
+    assert _full_hash(client, HASH.upper()) == HASH
+    with pytest.raises(InputError, match="starts no pending"):
+        _full_hash(client, "ef")
