@@ -70,9 +70,12 @@ def test_equal_precedence_left_to_right(keys: list[Keypair]) -> None:
 
 def test_a_failing_proof_fails_even_if_the_condition_holds(keys: list[Keypair]) -> None:
     a = pubkey_to_base58(keys[0].public_key)
-    tx = spending([keys[0], keys[1]], (SigProof(0), SigProof(1)))
-    with pytest.raises(UnlockError, match="issuer 1's key is not in the condition"):
+    tx = spending([keys[0]], (SigProof(0), XhxProof("not named")))
+    with pytest.raises(UnlockError, match="hash is not in the condition"):
         check_unlock(f"SIG({a}) || CSV(0)", tx, 0, median_time=0, written_time=0)
+    # A SIG proof of an issuer the condition does not name is not a failing proof (rules.md §8.3).
+    named_or_not = spending([keys[0], keys[1]], (SigProof(0), SigProof(1)))
+    check_unlock(f"SIG({a}) || CSV(0)", named_or_not, 0, median_time=0, written_time=0)
 
 
 def test_too_many_proofs(keys: list[Keypair]) -> None:
