@@ -157,7 +157,9 @@ def assemble(
         state_digest=ZERO_HASH,
         **content.__dict__,
     )
-    full_ctx = replace(ctx, newcomers={i.issuer: i for i in content.identities})
+    newcomers = {i.issuer: i for i in content.identities}
+    returning = frozenset(m.issuer for m in content.joiners if m.issuer not in newcomers)
+    full_ctx = replace(ctx, newcomers=newcomers, returning=returning)
     members_count = compute_members_count(view, full_ctx, draft)
     step = compute_money(full_ctx, members_count)
     return replace(
@@ -223,9 +225,11 @@ def select_content(
         if _accepted(check_membership, view, wot_ctx, membership, role):
             memberships[key], roles[key] = membership, role
     leaving = {k for k, role in roles.items() if role == "leaver"}
+    returning = frozenset(k for k, role in roles.items() if role == "joiner" and k not in identities)
+    wot_ctx = replace(wot_ctx, returning=returning)
     certifications = _select_certifications(view, wot_ctx, pending.certifications, excluded | leaving)
-    proposed = set(identities)
-    _drop_unqualified(view, wot_ctx, roles, memberships, identities, certifications)
+    proposed = set(identities) | returning
+    _drop_unqualified(view, wot_ctx, roles, memberships, identities, proposed, certifications)
     wanted = set(memberships)
     certifications = [c for c in certifications if c.receiver not in proposed or c.receiver in wanted]
     rows = len(identities) + len(memberships) + len(revocations) + len(excluded) + len(certifications)
@@ -247,17 +251,18 @@ def _drop_unqualified(
     roles: dict[PublicKey, str],
     memberships: dict[PublicKey, Membership],
     identities: dict[PublicKey, Identity],
+    proposed: set[PublicKey],
     certifications: list[Certification],
 ) -> None:
     """Remove joiners and actives short of certifications or distance, until every one qualifies.
 
-    Dropping a newcomer drops the certifications it received, which can disqualify no one else
-    (certifications to a newcomer only count for it), but a distance evaluation changes with them,
-    hence the loop.
+    `proposed` are the newcomers (new identities and returning members) first selected. Dropping a
+    newcomer drops the certifications it received, which can disqualify no one else (certifications
+    to a newcomer only count for it), but a distance evaluation changes with them, hence the loop.
     """
     while True:
         candidates = {k: m for k, m in memberships.items() if roles[k] in ("joiner", "active")}
-        certs = [c for c in certifications if c.receiver not in identities or c.receiver in candidates]
+        certs = [c for c in certifications if c.receiver not in proposed or c.receiver in candidates]
         failing = {
             key
             for key, membership in candidates.items()
@@ -290,7 +295,7 @@ def _select_certifications(
 ) -> list[Certification]:
     """One valid certification per issuer; those to newcomers first, since they let people join."""
     chosen: dict[PublicKey, Certification] = {}
-    for cert in sorted(pending, key=lambda c: c.receiver not in ctx.newcomers):
+    for cert in sorted(pending, key=lambda c: not ctx.is_newcomer(c.receiver)):
         if cert.issuer in chosen or cert.receiver in unreachable:
             continue
         if _accepted(check_certification, view, ctx, cert):

@@ -127,7 +127,7 @@ def apply_wot(state: Overlay, ctx: RuleContext, block: Block, times: ReferenceTi
     for membership in (*block.joiners, *block.actives):
         apply_membership_in(state, ctx, membership, times.memberships[membership.issuer])
     for membership in block.leavers:
-        apply_leaver(state, membership)
+        apply_leaver(state, ctx, membership)
     for cert in block.certifications:
         apply_certification(state, ctx, cert, times.certifications[cert.issuer, cert.receiver])
     apply_exclusions(state, ctx, block)

@@ -36,14 +36,14 @@ def check_certification(view: StateView, ctx: RuleContext, cert: Certification) 
     issuer = view.identity(cert.issuer)
     if issuer is None or not issuer.member:
         raise RuleViolation("BR_G68", f"{what}: the issuer is not a member")
-    # Verify the receiver is a member or a newcomer of this block.
+    # Verify the receiver is a member or a newcomer of this block (a new identity or a returning member).
     receiver = view.identity(cert.receiver)
-    if cert.receiver not in ctx.newcomers and (receiver is None or not receiver.member):
+    if not ctx.is_newcomer(cert.receiver) and (receiver is None or not receiver.member):
         raise RuleViolation("BR_G69", f"{what}: the receiver is neither a member nor a newcomer")
     check_certified_identity(view, ctx, cert, what)
-    # Verify the receiver is not leaving.
+    # Verify the receiver is not leaving (a returning member's join clears a past leave).
     membership = view.membership(cert.receiver)
-    if membership is not None and membership.leaving:
+    if membership is not None and membership.leaving and cert.receiver not in ctx.returning:
         raise RuleViolation("BR_G70", f"{what}: the receiver is leaving")
     # Verify the issuer's stock: fewer than sigStock live certifications before this one.
     issued = list(view.certified_by(cert.issuer))

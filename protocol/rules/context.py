@@ -15,6 +15,9 @@ class RuleContext:
 
     For a pending document the context describes the next block as far as it is known: number
     head + 1, median time that of the head.
+
+    `newcomers` are the block's new identities; `returning` the keys of its joiners that have an
+    identity already (excluded members coming back). Both become members in this block.
     """
 
     number: int
@@ -23,10 +26,15 @@ class RuleContext:
     params: CurrencyParameters
     previous: BlockSummary | None
     newcomers: dict[PublicKey, Identity] = field(default_factory=dict)
+    returning: frozenset[PublicKey] = frozenset()
 
     @property
     def genesis(self) -> bool:
         return self.previous is None
+
+    def is_newcomer(self, key: PublicKey) -> bool:
+        """Whether `key` becomes a member in this block: a new identity or a returning member."""
+        return key in self.newcomers or key in self.returning
 
     @property
     def previous_median_time(self) -> int:
@@ -36,6 +44,7 @@ class RuleContext:
     @classmethod
     def for_block(cls, view: StateView, block: Block) -> "RuleContext":
         chain = view.chain()
+        newcomers = {i.issuer: i for i in block.identities}
         params = block.parameters if chain is None else chain.parameters
         if params is None:  # block 0 without parameters: refused by the local rules already
             raise ValueError("no currency parameters")
@@ -45,7 +54,8 @@ class RuleContext:
             currency=block.currency if chain is None else chain.currency,
             params=params,
             previous=view.head(),
-            newcomers={i.issuer: i for i in block.identities},
+            newcomers=newcomers,
+            returning=frozenset(m.issuer for m in block.joiners if m.issuer not in newcomers),
         )
 
     @classmethod

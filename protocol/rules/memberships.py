@@ -121,12 +121,20 @@ def apply_membership_in(state: Overlay, ctx: RuleContext, membership: Membership
         )
 
 
-def apply_leaver(state: Overlay, membership: Membership) -> None:
-    """Leave: still a member until the membership expires, but no longer certifiable."""
+def apply_leaver(state: Overlay, ctx: RuleContext, membership: Membership) -> None:
+    """Leave: still a member until the membership expires, but no longer certifiable.
+
+    A leave is a membership write like the others: it starts a new msPeriod, within which no
+    renewal is accepted (BR_G107/G108)."""
     record = state.membership(membership.issuer)
     if record is not None:
         state.write(
             TABLE_MEMBERSHIP,
             membership.issuer,
-            replace(record, leaving=True, ref_number=membership.block.number),
+            replace(
+                record,
+                leaving=True,
+                ref_number=membership.block.number,
+                chainable_on=ctx.median_time + ctx.params.ms_period,
+            ),
         )
