@@ -23,7 +23,7 @@ from node.store import LevelStore
 from protocol.crypto import Hash, hash_hex
 from protocol.documents import Block
 from protocol.errors import RuleViolation
-from protocol.fork import BranchHead, choose_branch, is_within_fork_window
+from protocol.fork import BranchHead, can_roll_back_to, choose_branch, is_within_fork_window
 from protocol.params import SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, CurrencyParameters
 from protocol.rules.block import validate_block
 from protocol.rules.local import check_block_local
@@ -192,7 +192,10 @@ class ChainManager:
         parent_number = ancestors[0].number if ancestors else fork_point
         if block.number != parent_number + 1:
             raise _Junk(f"block {block.number} does not follow its parent {parent_number}", certain=True)
-        if not is_within_fork_window(head[0], fork_point, params):
+        # The window is measured from the branch's head, this block (rules.md §6.7).
+        if not is_within_fork_window(block.number, fork_point, params) or not can_roll_back_to(
+            head[0], fork_point, params
+        ):
             return AddResult(Outcome.TOO_OLD, f"it forks at block {fork_point}, beyond the fork window")
         # Verify the issuer is a member at the parent: its membership along the branch, else at the
         # fork point, where an identity never a member at the head never was (no revert needed).
@@ -430,7 +433,9 @@ class ChainManager:
                 joined_at = self.store.number_of(root.parent)
                 if joined_at is None or root.number != joined_at + 1:
                     continue
-                if not is_within_fork_window(head[0], joined_at, params):
+                if not is_within_fork_window(number, joined_at, params) or not can_roll_back_to(
+                    head[0], joined_at, params
+                ):
                     continue
                 branches.append(list(reversed(path)))
         return branches

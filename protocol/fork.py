@@ -20,8 +20,24 @@ class BranchHead:
     hash: bytes = b""
 
 
-def is_within_fork_window(head_number: int, fork_point: int, params: CurrencyParameters) -> bool:
-    """A branch forking at block `fork_point` can be adopted without rolling back past the window."""
+def is_within_fork_window(branch_head: int, fork_point: int, params: CurrencyParameters) -> bool:
+    """A branch whose last block is `branch_head`, forking after main-chain block `fork_point`, is
+    within the fork window: `branch_head − fork_point ≤ forkWindowSize` (rules.md §6.7).
+
+    The window is measured from the *branch's* head, not the node's (Duniter
+    `Switcher.findPotentialSuites`): with a window of 5, C11…C16 forked after B10 is refused
+    (16 − 10 = 6), while its prefix C11…C15 is still a branch.
+    """
+    return 0 <= branch_head - fork_point <= params.fork_window_size
+
+
+def can_roll_back_to(head_number: int, fork_point: int, params: CurrencyParameters) -> bool:
+    """The node may revert its chain to `fork_point`: never further back than the fork window.
+
+    A branch within the window (from its own head) that fails this can never win either: to be
+    chosen its head must reach `head_number + 3`, which is then more than the window past the fork
+    point. So this bound only drops branches that could never become the chain.
+    """
     return 0 <= head_number - fork_point <= params.fork_window_size
 
 
