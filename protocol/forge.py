@@ -232,7 +232,7 @@ def select_content(
     _drop_unqualified(view, wot_ctx, roles, memberships, identities, proposed, certifications)
     wanted = set(memberships)
     certifications = [c for c in certifications if c.receiver not in proposed or c.receiver in wanted]
-    rows = len(identities) + len(memberships) + len(revocations) + len(excluded) + len(certifications)
+    rows = len(identities) + len(memberships) + len(revocations) + len(certifications)  # not excluded (§6.6)
     return BlockContent(
         identities=tuple(i for k, i in identities.items() if k in wanted),
         joiners=tuple(m for k, m in memberships.items() if roles[k] == "joiner"),

@@ -212,14 +212,15 @@ def check_production(
 
 
 def compute_block_size(block: Block) -> int:
-    """The block's size as Duniter counts it: document rows plus transactions' compact lines."""
+    """The block's size as Duniter counts it (`BlockDTO.len`, rules.md §6.6): the rows of identities,
+    joiners, actives, leavers, revocations and certifications plus the transactions' compact lines.
+    Excluded rows do not count."""
     rows = (
         len(block.identities)
         + len(block.joiners)
         + len(block.actives)
         + len(block.leavers)
         + len(block.revocations)
-        + len(block.excluded)
         + len(block.certifications)
     )
     return rows + sum(tx.compact_line_count() for tx in block.transactions)
