@@ -5,7 +5,10 @@ sigQty 2: the founders' certifications expire, the two founders nobody certified
 in block 7, a revoked founder in block 8, and a block leaving the revoked key out of Excluded is
 refused, 'ruleToBeKickedArePresent') and `test/integration/fork-resolution/
 block-with-comebacker-revert.ts` (a member excluded for lack of certifications comes back in a
-block with a renewal; the block is reverted and applied again). cat, tac, toc, tic, tuc are alice,
+block with a renewal; the block is reverted and applied again) and
+`test/integration/certification/certifier-is-member.ts` (tic may certify only while a member: not
+before nor in the block of her JOIN, nor once excluded for an expired membership in block 7, and
+again once she joined back). cat, tac, toc, tic, tuc are alice,
 bob, carol, dave, eve here; one block of median window, so a block's median time is its
 predecessor's time.
 
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 import pytest
 
 from protocol.crypto import PublicKey
+from protocol.documents import Membership
 from tests.protocol.chain_builder import START, Chain, chain_parameters
 from tests.protocol.rules.helpers import rejected
 
@@ -140,3 +144,68 @@ def test_block_with_comebacker_revert_toc_is_coming_back_then_reverted(comebacke
     comebacker.add(block)
     assert (comebacker.state.snapshot(), comebacker.state.state_digest()) == after
     assert names(comebacker, comebacker.state.members()) == {"alice", "bob", "carol"}
+
+
+@pytest.fixture
+def certifier() -> Chain:
+    """certifier-is-member.ts up to block 2: cat and tac with msValidity 10 s, sigQty 1."""
+    params = chain_parameters(
+        sig_validity=100, ms_validity=10, sig_qty=1, sig_period=0, ms_period=0, median_time_blocks=1
+    )
+    chain = Chain(founders=2, params=params)
+    chain.write(time=START + 8)
+    chain.write(time=START + 9)
+    return chain
+
+
+def renewals(chain: Chain) -> list[Membership]:
+    return [chain.membership("alice"), chain.membership("bob")]
+
+
+def test_certifier_is_member_tic_should_not_be_able_to_certify_yet(certifier: Chain) -> None:
+    """'tic should not be able to certify yet' (Certifier must be a member), then 'block#3 should
+    see tic becoming member': not even in the block of her JOIN; without her certification, in."""
+    tic = certifier.identity("dave")
+    documents = {
+        "identities": [tic],
+        "joiners": [certifier.membership("dave")],
+        "actives": renewals(certifier),
+    }
+    cat_to_tic = certifier.cert("alice", "dave")
+    rejected(
+        certifier,
+        "BR_G68",
+        "not a member",
+        time=START + 16,
+        certifications=[cat_to_tic, certifier.cert("dave", "alice")],
+        **documents,
+    )
+    certifier.write(time=START + 16, certifications=[cat_to_tic], **documents)
+    assert len(certifier.blocks[3].joiners) == 1
+    assert certifier.key("dave") in set(certifier.state.members())
+
+
+def test_certifier_is_member_tic_excluded_then_back(certifier: Chain) -> None:
+    """'tic is now a member, he should be able to certify', 'tic should be excluded' (block 7),
+    'tic should not be able to certify as he is no more a member', 'tic should be able to certify
+    when he joins back' (a JOIN alone: cat's certification to her is still live)."""
+    certifier.write(
+        time=START + 16,
+        identities=[certifier.identity("dave")],
+        joiners=[certifier.membership("dave")],
+        actives=renewals(certifier),
+        certifications=[certifier.cert("alice", "dave")],
+    )
+    certifier.write(time=START + 16, certifications=[certifier.cert("dave", "alice")])
+    certifier.write(time=START + 21, actives=renewals(certifier))
+    certifier.write(time=START + 21)
+    certifier.write(time=START + 22)
+    assert [b.number for b in certifier.blocks if b.excluded] == [7]
+    assert certifier.blocks[7].excluded == (certifier.key("dave"),)
+    rejected(
+        certifier, "BR_G68", "not a member", time=START + 23, certifications=[certifier.cert("dave", "bob")]
+    )
+    certifier.write(time=START + 23, joiners=[certifier.membership("dave")])
+    assert certifier.key("dave") in set(certifier.state.members())
+    certifier.write(time=START + 23, certifications=[certifier.cert("dave", "bob")])
+    assert certifier.key("dave") in set(certifier.state.certifiers_of(certifier.key("bob")))
