@@ -23,6 +23,10 @@ DAY = 86400
 
 @pytest.fixture
 def excluded() -> Chain:
+    return excluded_chain()
+
+
+def excluded_chain() -> Chain:
     """alice, bob and carol, with carol just excluded for lack of certifications."""
     chain = Chain(founders=3, params=chain_parameters(sig_qty=2, sig_validity=10 * DAY))
     chain.advance(5 * DAY)
