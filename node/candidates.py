@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from protocol.documents import Block
-from protocol.rules.production import compute_block_size
+from protocol.rules.header import production_fields
 from protocol.state.records import BlockSummary
 
 K = TypeVar("K")
@@ -127,17 +127,4 @@ def membership_along(issuer: bytes, ancestors: list[Candidate]) -> bool | None:
 def summary_of(block: Block, diff_number: int, parent: BlockSummary) -> BlockSummary:
     """The production fields of a candidate, read by the rules for its children's difficulty,
     median time, issuers frame, powMin and size; the money fields are its parent's (never read)."""
-    return replace(
-        parent,
-        number=block.number,
-        time=block.time,
-        median_time=block.median_time,
-        issuer=block.issuer,
-        issuers_count=block.issuers_count,
-        issuers_frame=block.issuers_frame,
-        issuers_frame_var=block.issuers_frame_var,
-        diff_number=diff_number,
-        pow_min=block.pow_min,
-        members_count=block.members_count,
-        size=compute_block_size(block),
-    )
+    return replace(parent, **production_fields(block, block.members_count, diff_number))

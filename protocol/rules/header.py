@@ -5,6 +5,8 @@ Chaining (BR_G01–G03), currency (G98), the issuer's membership (G100/G101), th
 are the block production rules.
 """
 
+from typing import Any
+
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.errors import RuleViolation
@@ -85,21 +87,30 @@ def check_money(block: Block, step: MoneyStep) -> None:
         raise RuleViolation("BR_G59", f"unit base is {block.unit_base}, expected {step.state.unit_base}")
 
 
+def production_fields(block: Block, members_count: int, diff_number: int) -> dict[str, Any]:
+    """The fields of a block's summary that later blocks read to check their production (time,
+    median time, issuers frame, difficulty, powMin, size): one definition for the chain's summaries
+    and for a node's fork candidates."""
+    return {
+        "number": block.number,
+        "time": block.time,
+        "median_time": block.median_time,
+        "issuer": block.issuer,
+        "issuers_count": block.issuers_count,
+        "issuers_frame": block.issuers_frame,
+        "issuers_frame_var": block.issuers_frame_var,
+        "diff_number": diff_number,
+        "pow_min": block.pow_min,
+        "members_count": members_count,
+        "size": compute_block_size(block),
+    }
+
+
 def summarize(block: Block, members_count: int, step: MoneyStep, diff_number: int) -> BlockSummary:
     """The record later blocks read about this one."""
     money = step.state
     return BlockSummary(
-        number=block.number,
-        time=block.time,
-        median_time=block.median_time,
-        issuer=block.issuer,
-        issuers_count=block.issuers_count,
-        issuers_frame=block.issuers_frame,
-        issuers_frame_var=block.issuers_frame_var,
-        diff_number=diff_number,
-        pow_min=block.pow_min,
-        members_count=members_count,
-        size=compute_block_size(block),
+        **production_fields(block, members_count, diff_number),
         dividend=money.dividend,
         unit_base=money.unit_base,
         mass=money.mass,
