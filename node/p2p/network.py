@@ -32,10 +32,9 @@ from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 
-from node.p2p.gossip import Gossip, Received
+from node.p2p.gossip import Gossip
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.messages import (
-    ERROR,
     MAX_FRAME,
     PEERS,
     STATUS,
@@ -230,10 +229,13 @@ class Network:
         if peer is None:
             return
         if self.misbehaviour.report(peer, offence, detail):
-            try:
-                self._bans.send_nowait(peer)
-            except trio.WouldBlock:  # a thousand bans pending: the gate still refuses them
-                log.warning("ban queue full; %s is refused on its next connection", peer)
+            self._carry_out_ban_soon(peer)
+
+    def _carry_out_ban_soon(self, peer: Any) -> None:
+        try:
+            self._bans.send_nowait(peer)
+        except trio.WouldBlock:  # a thousand bans pending: the gate still refuses them
+            log.warning("ban queue full; %s is refused on its next connection", peer)
 
     def is_banned(self, peer: Any) -> bool:
         return self.misbehaviour.is_banned(peer)
@@ -248,7 +250,7 @@ class Network:
     def ban(self, peer: Any, reason: str) -> None:
         """Ban `peer` now (an operator's decision, or a test's partition)."""
         self.misbehaviour.ban(peer, reason)
-        self._bans.send_nowait(peer)
+        self._carry_out_ban_soon(peer)
 
     def pardon(self, peer: Any) -> None:
         """Lift a ban: the peer may connect and gossip again (its address must be given again)."""
@@ -484,4 +486,4 @@ async def _reset(stream: Any) -> None:
         return
 
 
-__all__ = ["ERROR", "ForeignPeer", "Network", "PeerFailed", "PeerRefused", "PeerSilent", "Received"]
+__all__ = ["ForeignPeer", "Network", "PeerFailed", "PeerRefused", "PeerSilent"]

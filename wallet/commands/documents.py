@@ -5,7 +5,6 @@ wait (the issuer's certification period, a time lock, a payment it spends still 
 wallet says so when it sends, with the hash to ask about later; `june document HASH` asks again.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -13,11 +12,11 @@ import click
 from wallet.context import WalletContext
 from wallet.errors import InputError
 from wallet.options import json_option
-from wallet.render import emit
+from wallet.render import date, emit
 
 
 def _when(timestamp: int | None) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC") if timestamp else ""
+    return f"{date(timestamp)} UTC" if timestamp else ""
 
 
 def describe_answer(answer: dict[str, Any]) -> str:

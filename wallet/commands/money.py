@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -19,11 +18,7 @@ from wallet.context import WalletContext
 from wallet.errors import InputError
 from wallet.options import json_option
 from wallet.payments import Spendable, build_payment
-from wallet.render import emit
-
-
-def date(timestamp: int | None) -> str:
-    return "—" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")
+from wallet.render import date, emit
 
 
 def resolve_recipient(client: NodeClient, text: str) -> tuple[PublicKey, str]:

@@ -16,11 +16,10 @@ from protocol.documents import BlockRef, Certification, Identity, Membership, Me
 from protocol.keys import parse_pubkey, pubkey_to_base58
 from wallet.client import NodeClient
 from wallet.commands.documents import describe_answer, follow_hint
-from wallet.commands.money import date
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.options import json_option
-from wallet.render import emit
+from wallet.render import date, emit
 
 LICENCE = (
     "Before you certify, make sure you know this person well enough to contact them, that you have\n"
