@@ -103,6 +103,12 @@ class ChainManager:
         window = 100 if self.params is None else self.params.fork_window_size
         return CANDIDATE_WINDOWS * window, window + SOURCE_MARGIN
 
+    def is_too_old(self, number: int) -> bool:
+        """Whether a block at height `number` can only fork beyond the fork window (a cheap check
+        before anything else: such a block can never become the chain)."""
+        head, params = self.store.head_pointer(), self.params
+        return head is not None and params is not None and number <= head[0] - params.fork_window_size
+
     def add_block(self, block: Block, *, durable: bool = True, source: str | None = None) -> AddResult:
         """Take a block from anywhere and say what became of it (see `Outcome` for who is to blame).
 
@@ -128,7 +134,7 @@ class ChainManager:
             return result
         params = self.params
         assert params is not None
-        if block.number <= number - params.fork_window_size:
+        if self.is_too_old(block.number):
             return AddResult(Outcome.TOO_OLD, f"block {block.number} is beyond the fork window")
         try:
             admitted = self._admit(block, source, params)

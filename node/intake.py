@@ -69,10 +69,9 @@ class BlockIntake:
         reason = store.invalid_reason(block.hash)
         if reason is not None:
             return f"known invalid: {reason}"
-        pointer, params = store.head_pointer(), self.chain.params
-        if pointer is None or params is None:
+        if store.head_pointer() is None or self.chain.params is None:
             return "this node has no chain yet"
-        if block.number <= pointer[0] - params.fork_window_size:
+        if self.chain.is_too_old(block.number):
             return "beyond the fork window"
         if self.too_early(block):
             return "dated ahead of this node's clock"
