@@ -20,6 +20,9 @@ SCRYPT_N = 4096
 SCRYPT_R = 16
 SCRYPT_P = 1
 CHECKSUM_LENGTH = 3
+#: Caps on scrypt credentials' cost: 128·N·r bytes of memory, and work growing as N·r·p.
+MAX_SCRYPT_MEMORY = 256 * 2**20
+MAX_SCRYPT_WORK = 2**22
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,12 @@ class Keypair:
         object.__setattr__(self, "_signer", nacl.signing.SigningKey(self.seed))
 
     @classmethod
-    def from_scrypt(cls, secret_identifier: str, password: str) -> "Keypair":
-        """Derive the key a Ğ1 client derives from (secret identifier, password) (rules.md §1.1)."""
-        return cls(derive_scrypt_seed(secret_identifier, password))
+    def from_scrypt(
+        cls, secret_identifier: str, password: str, params: "ScryptParams | None" = None
+    ) -> "Keypair":
+        """Derive the key a Ğ1 client derives from (secret identifier, password) (rules.md §1.1);
+        `params` for credentials made with other scrypt parameters (Silkaj's `--nrp`)."""
+        return cls(derive_scrypt_seed(secret_identifier, password, params or G1_SCRYPT))
 
     @property
     def public_key(self) -> PublicKey:
@@ -48,16 +54,48 @@ class Keypair:
         return Signature(self._signer.sign(message).signature)
 
 
-def derive_scrypt_seed(secret_identifier: str, password: str) -> bytes:
-    """seed = scrypt(password, salt=secret identifier, N=4096, r=16, p=1, 32 bytes)."""
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt's cost parameters for credentials: N (a power of two), r and p.
+
+    Bounded so that a mistyped value costs at most about a second and 256 MiB, never hours.
+    """
+
+    n: int = SCRYPT_N
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
+
+    def __post_init__(self) -> None:
+        if self.n < 2 or self.n & (self.n - 1):
+            raise InvalidKey(f"scrypt N must be a power of two, got {self.n}")
+        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
+            raise InvalidKey(f"scrypt r must be 1–32 and p 1–16, got r={self.r}, p={self.p}")
+        if 128 * self.n * self.r > MAX_SCRYPT_MEMORY or self.n * self.r * self.p > MAX_SCRYPT_WORK:
+            raise InvalidKey(f"scrypt N={self.n}, r={self.r}, p={self.p} would cost too much memory or time")
+
+    @classmethod
+    def parse(cls, text: str) -> "ScryptParams":
+        """`N,r,p` as Silkaj writes them, e.g. `4096,16,1`."""
+        parts = text.replace(" ", "").split(",")
+        if len(parts) != 3 or not all(part.isdigit() for part in parts):
+            raise InvalidKey(f"scrypt parameters are written N,r,p (e.g. 4096,16,1), got {text!r}")
+        return cls(*(int(part) for part in parts))
+
+
+#: The scrypt parameters every Ğ1 client uses by default.
+G1_SCRYPT = ScryptParams()
+
+
+def derive_scrypt_seed(secret_identifier: str, password: str, params: ScryptParams = G1_SCRYPT) -> bytes:
+    """seed = scrypt(password, salt=secret identifier, N=4096, r=16, p=1, 32 bytes) by default."""
     return hashlib.scrypt(
         password.encode("utf-8"),
         salt=secret_identifier.encode("utf-8"),
-        n=SCRYPT_N,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
+        n=params.n,
+        r=params.r,
+        p=params.p,
         dklen=SEED_SIZE,
-        maxmem=2**26,
+        maxmem=2 * MAX_SCRYPT_MEMORY,
     )
 
 
@@ -79,22 +117,26 @@ def pubkey_display(key: bytes) -> str:
 
 
 def parse_pubkey(text: str) -> PublicKey:
-    """Parse `base58` or `base58:CHK`; a checksum, when given, must match.
+    """Parse `base58` or `base58:CHK`: Base58 that decodes to exactly 32 bytes; a checksum, when
+    given, must match.
 
-    A Base58 string that decodes to fewer than 32 bytes is left-padded with zero bytes, as Ğ1
-    tools do for keys written without their leading `1`s.
+    Nothing is padded or guessed: a key typed a character or two short decodes to fewer bytes (or
+    to another key) and is refused, so money is never paid to a key nobody holds.
     """
     text = text.strip()
     encoded, sep, given = text.partition(":")
     if not 40 <= len(encoded) <= 44:
-        raise InvalidKey(f"a public key has 40 to 44 Base58 characters, got {len(encoded)}: {encoded!r}")
+        raise InvalidKey(f"a public key has 40 to 44 Base58 characters, got {len(encoded)}: {encoded[:60]!r}")
     try:
         raw = base58.b58decode(encoded)
     except ValueError as exc:
-        raise InvalidKey(f"not Base58: {encoded!r}") from exc
-    if len(raw) > PUBLIC_KEY_SIZE:
-        raise InvalidKey(f"{encoded!r} decodes to {len(raw)} bytes, a public key has {PUBLIC_KEY_SIZE}")
-    key = PublicKey(raw.rjust(PUBLIC_KEY_SIZE, b"\x00"))
+        raise InvalidKey(f"not Base58 (no 0, O, I or l): {encoded!r}") from exc
+    if len(raw) != PUBLIC_KEY_SIZE:
+        raise InvalidKey(
+            f"{encoded!r} decodes to {len(raw)} bytes, a public key has {PUBLIC_KEY_SIZE}: a character is "
+            "missing or extra"
+        )
+    key = PublicKey(raw)
     if sep:
         expected = checksum(key)
         if given != expected:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from protocol.errors import ProtocolError
+from protocol.keys import ScryptParams
 from wallet.client import DEFAULT_NODE, NodeClient
 from wallet.commands.documents import document
 from wallet.commands.keys import keys
@@ -34,11 +35,17 @@ from wallet.render import emit
     help="Sign with scrypt credentials (asked) instead of the key file.",
 )
 @click.option(
+    "--scrypt-params",
+    metavar="N,r,p",
+    help="scrypt parameters of the credentials, if not the Ğ1's 4096,16,1 (Silkaj's --nrp).",
+)
+@click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Key file [default: ~/.config/june/key.json].",
 )
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--full-pubkey", is_flag=True, help="Show whole public keys, not shortened ones.")
 @click.version_option(package_name="june", prog_name="june")
 @click.pass_context
 def june(
@@ -46,16 +53,22 @@ def june(
     as_json: bool,
     nodes: tuple[str, ...],
     use_scrypt: bool,
+    scrypt_params: str | None,
     key_file: Path | None,
     assume_yes: bool,
+    full_pubkey: bool,
 ) -> None:
     """June wallet: your keys stay on this machine; documents are signed here and sent to a node."""
     wallet = ctx.ensure_object(WalletContext)
     wallet.json = as_json
     wallet.nodes = [url for entry in nodes for url in entry.split()] or [DEFAULT_NODE]
-    wallet.use_scrypt = use_scrypt
+    wallet.use_scrypt = use_scrypt or scrypt_params is not None
+    wallet.scrypt_params = None if scrypt_params is None else ScryptParams.parse(scrypt_params)
+    wallet.full_pubkey = full_pubkey
     wallet.key_file = key_file
     wallet.assume_yes = assume_yes
+    if use_scrypt and key_file is not None:
+        raise click.UsageError("choose --scrypt or --key-file, not both")
 
 
 @click.command("node")

@@ -1,11 +1,18 @@
-"""Options every command shares, carried in click's context object: output form, nodes, account."""
+"""Options every command shares, carried in click's context object: output form, nodes, account.
+
+The account is named once, by the global options (`--key-file`, `--scrypt`, `--scrypt-params`),
+and every command honours them. Reading needs only the public key: a June key file shows it in
+clear, so `balance`, `history` and `wot status` never ask for the passphrase; signing asks for it
+once per command.
+"""
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from protocol.keys import Keypair
+from protocol.crypto import PublicKey
+from protocol.keys import Keypair, ScryptParams
 from wallet.client import DEFAULT_NODE, NodeClient
-from wallet.keystore import default_keyfile, read_keyfile
+from wallet.keystore import default_keyfile, public_key_in, read_keyfile
 from wallet.secrets import read_secret
 
 
@@ -14,8 +21,10 @@ class WalletContext:
     json: bool = False
     nodes: list[str] = field(default_factory=lambda: [DEFAULT_NODE])
     use_scrypt: bool = False
+    scrypt_params: ScryptParams | None = None
     key_file: Path | None = None
     assume_yes: bool = False
+    full_pubkey: bool = False
     _keypair: Keypair | None = None
     _client: NodeClient | None = None
 
@@ -28,12 +37,25 @@ class WalletContext:
                 self._client.check_agreement()
         return self._client
 
+    @property
+    def keyfile_path(self) -> Path:
+        return self.key_file or default_keyfile()
+
     def keypair(self) -> Keypair:
         """The account that signs: scrypt credentials or the key file, asked once per command."""
         if self._keypair is None:
             if self.use_scrypt:
                 secret_identifier = read_secret("Secret identifier")
-                self._keypair = Keypair.from_scrypt(secret_identifier, read_secret("Password"))
+                password = read_secret("Password")
+                self._keypair = Keypair.from_scrypt(secret_identifier, password, self.scrypt_params)
             else:
-                self._keypair = read_keyfile(self.key_file or default_keyfile(), read_secret("Passphrase"))
+                self._keypair = read_keyfile(self.keyfile_path, read_secret("Passphrase"))
         return self._keypair
+
+    def public_key(self) -> PublicKey:
+        """The account's public key, for reading: from the key file without its passphrase;
+        scrypt credentials have to be asked."""
+        if self._keypair is not None or self.use_scrypt:
+            return self.keypair().public_key
+        found = public_key_in(self.keyfile_path)
+        return found if found is not None else self.keypair().public_key

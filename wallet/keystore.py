@@ -5,8 +5,17 @@ from pathlib import Path
 
 import nacl.utils
 
-from protocol.keyfile import MAX_KEYFILE_SIZE, NONCE_SIZE, SALT_SIZE, KeyfileError, open_keyfile, seal
-from protocol.keys import Keypair
+from protocol.crypto import PublicKey
+from protocol.keyfile import (
+    MAX_KEYFILE_SIZE,
+    NONCE_SIZE,
+    SALT_SIZE,
+    KeyfileError,
+    open_keyfile,
+    public_key_of,
+    seal,
+)
+from protocol.keys import Keypair, parse_pubkey
 from wallet.errors import InputError, WalletError
 
 
@@ -34,7 +43,7 @@ def write_new_keyfile(path: Path, keypair: Keypair, passphrase: str) -> None:
         raise
 
 
-def read_keyfile(path: Path, passphrase: str) -> Keypair:
+def _read_text(path: Path) -> str:
     try:
         with path.open(encoding="utf-8") as source:
             text = source.read(MAX_KEYFILE_SIZE + 1)  # a larger file is refused, never loaded whole
@@ -44,6 +53,20 @@ def read_keyfile(path: Path, passphrase: str) -> Keypair:
         raise WalletError(f"cannot read key file {path}: {exc}") from exc
     if len(text) > MAX_KEYFILE_SIZE:
         raise WalletError(f"{path}: not a June key file: over {MAX_KEYFILE_SIZE} characters")
+    return text
+
+
+def public_key_in(path: Path) -> PublicKey | None:
+    """The public key a key file shows in clear, without its passphrase; None when the file does
+    not show it (it must then be opened to know the key)."""
+    try:
+        return parse_pubkey(public_key_of(_read_text(path)))
+    except KeyfileError:
+        return None
+
+
+def read_keyfile(path: Path, passphrase: str) -> Keypair:
+    text = _read_text(path)
     try:
         return open_keyfile(text, passphrase)
     except KeyfileError as exc:

@@ -1,12 +1,23 @@
-"""Output: JSON for scripts, short readable text for people; one place decides which."""
+"""Output: JSON for scripts, short readable text for people; one place decides which, and how
+times read.
+
+Times are shown in the local time zone, with how far they are from the chain's present (the head's
+median time, the clock every rule uses; on a devnet it runs ahead of the wall clock): "in 3 days,
+2026-12-01 14:00". `--json` keeps the raw Unix times.
+"""
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import datetime
 from typing import Any
 
 import click
 
 from wallet.context import WalletContext
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+#: How the node's refusals write a time ("… at median time 1797153570").
+_MEDIAN_TIME = re.compile(r"(?:at |until |from )?median time (\d{9,11})")
 
 
 def emit(ctx: WalletContext, data: dict[str, Any], human: str) -> None:
@@ -18,5 +29,39 @@ def emit(ctx: WalletContext, data: dict[str, Any], human: str) -> None:
 
 
 def date(timestamp: int | None) -> str:
-    """A time of the chain (UTC), to the minute; a dash for none."""
-    return "—" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")
+    """A time in the local time zone, to the minute; a dash for none."""
+    if timestamp is None:
+        return "—"
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def duration(seconds: int) -> str:
+    """A span in the largest unit that reads naturally: "3 days", "5 hours", "12 minutes"."""
+    seconds = abs(seconds)
+    for size, unit in ((_DAY, "day"), (_HOUR, "hour"), (_MINUTE, "minute")):
+        if seconds >= size or size == _MINUTE:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    raise AssertionError("unreachable")
+
+
+def moment(timestamp: int | None, now: int | None) -> str:
+    """ "in 3 days, 2026-12-01 14:00" or "2 hours ago, …" from `now` (the chain's time); the date
+    alone without `now`."""
+    if timestamp is None:
+        return "—"
+    if now is None:
+        return date(timestamp)
+    delta = timestamp - now
+    if abs(delta) < _MINUTE:
+        return f"now, {date(timestamp)}"
+    return (
+        f"in {duration(delta)}, {date(timestamp)}"
+        if delta > 0
+        else f"{duration(delta)} ago, {date(timestamp)}"
+    )
+
+
+def humanize(text: str, now: int | None) -> str:
+    """A node's message with its Unix times ("at median time 1797153570") written as moments."""
+    return _MEDIAN_TIME.sub(lambda match: moment(int(match.group(1)), now), text)

@@ -60,11 +60,19 @@ def test_malformed_keys_are_refused(text: str) -> None:
         parse_pubkey(text)
 
 
-def test_short_base58_is_left_padded() -> None:
+def test_a_key_typed_short_is_refused_not_padded() -> None:
     key = bytes(1) + bytes(range(1, 32))
     encoded = pubkey_to_base58(key)
-    assert encoded.startswith("1")
-    assert parse_pubkey(encoded[1:]) == key
+    assert encoded.startswith("1") and parse_pubkey(encoded) == key
+    with pytest.raises(InvalidKey, match="decodes to 31 bytes"):
+        parse_pubkey(encoded[1:])
+
+
+def test_a_truncated_or_non_base58_key_is_refused() -> None:
+    encoded = pubkey_to_base58(bytes(range(100, 132)))
+    for text in (encoded[:-2], encoded[:-1] + "0", encoded + "zz"):
+        with pytest.raises(InvalidKey):
+            parse_pubkey(text)
 
 
 def test_signature_is_domain_separated(keys: list[Keypair]) -> None:
