@@ -1,9 +1,11 @@
-"""Transaction amounts: conservation across unit bases (rules.md §8.2, local rule checkTxAmounts)."""
+"""Amounts: how cents are written, conservation across unit bases (rules.md §8.2, local rule
+checkTxAmounts), and the smallest balance an account keeps (BR_G106)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
 
 from protocol.errors import ProtocolError
+from protocol.params import ACCOUNT_MINIMUM_CURRENT_BASED_AMOUNT
 
 
 class ConservationError(ProtocolError):
@@ -13,6 +15,24 @@ class ConservationError(ProtocolError):
 def amount_in_cents(amount: int, base: int) -> int:
     """`amount` written at unit base `base`, in cents."""
     return int(amount * 10**base)
+
+
+def format_cents(cents: int) -> str:
+    """`1234` → `"12.34"`, `-5` → `"-0.05"`: the one way June writes an amount (integers only)."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def account_minimum(unit_base: int) -> int:
+    """The smallest balance, in cents, an account a transaction touched keeps after a block: below
+    it, every source of the account is destroyed (BR_G106; 1.00 at unit base 0)."""
+    return int(ACCOUNT_MINIMUM_CURRENT_BASED_AMOUNT * 10**unit_base)
+
+
+def destroyed_by_minimum(balance_after: int, unit_base: int) -> int:
+    """What BR_G106 destroys of an account left with `balance_after` cents by a transaction: all
+    of it when it is above zero but below the minimum, nothing otherwise."""
+    return balance_after if 0 < balance_after < account_minimum(unit_base) else 0
 
 
 def check_conservation(inputs: Sequence[tuple[int, int]], outputs: Sequence[tuple[int, int]]) -> None:

@@ -6,10 +6,10 @@ and the kicks it causes (G94), kicks for too few certifications (G95), implicit 
 
 from dataclasses import replace
 
+from protocol.amounts import account_minimum
 from protocol.conditions import sig_condition
 from protocol.crypto import PublicKey
 from protocol.documents import DividendSource
-from protocol.params import ACCOUNT_MINIMUM_CURRENT_BASED_AMOUNT
 from protocol.rules.context import RuleContext
 from protocol.rules.exclusions import revoke
 from protocol.state.delta import TABLE_CERT, TABLE_IDENTITY, TABLE_MEMBERSHIP, TABLE_SOURCE
@@ -43,7 +43,7 @@ def apply_dividend(state: Overlay, ctx: RuleContext, dividend: int, unit_base: i
 
 def apply_low_accounts(state: Overlay, accounts: set[str], unit_base: int) -> None:
     """Destroy the sources of an account a transaction touched if it holds less than 1.00 (BR_G106)."""
-    minimum = ACCOUNT_MINIMUM_CURRENT_BASED_AMOUNT * 10**unit_base
+    minimum = account_minimum(unit_base)
     for account in sorted(accounts):
         sources = list(state.sources_of(account))
         balance = 0
