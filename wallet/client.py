@@ -1,10 +1,14 @@
 """Talking to nodes: the client API over HTTP, with failover between the configured nodes.
 
-Nodes are asked in order; one that does not answer (refused, timed out, a 5xx) is skipped with a
-note, and the next is asked. A busy node (429 or 503 with a short `Retry-After`) is asked again
-after the wait it asked for. A 4xx is the node's verdict on the request itself: it is not retried
-elsewhere but shown in plain words. With several nodes, `check_agreement` tells when they are not
-on the same head (a node behind, or a fork).
+Nodes are asked in order; one that cannot serve the call is skipped with a note, and the next is
+asked. A node cannot serve it when it does not answer (refused, timed out), fails (a 5xx), or
+answers something that is not June's API: every answer of a June node carries the header
+`June-Api: 1`, so an HTML page from a website, a proxy or a wrong port is never taken for an
+answer, nor shown whole. A busy node (429 or 503 with a short `Retry-After`) is asked again after
+the wait it asked for. A June node's 4xx is its verdict on the request itself: it is not retried
+elsewhere but shown in plain words. When no node could serve the call, the error names each node
+and why. With several nodes, `check_agreement` tells when they are not on the same head (a node
+behind, or a fork).
 """
 
 import sys
@@ -22,6 +26,9 @@ TIMEOUT = 10.0
 #: no longer than `MAX_BUSY_WAIT` seconds; otherwise the next node is asked.
 BUSY_RETRIES = 2
 MAX_BUSY_WAIT = 5.0
+#: The header by which a June node's answers are known, and the API version this wallet speaks.
+API_HEADER = "june-api"
+API_VERSION = "1"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -41,6 +48,28 @@ class Refused(WalletError):
         self.status = status
         self.reason = reason
         self.rule = rule
+
+
+def _not_june(response: httpx.Response, *, json_answer: bool) -> str | None:
+    """Why `response` is not an answer of June's API (None when it is): the header missing, another
+    API version, or, where JSON is expected, another content type or a body that is not a JSON
+    object or array."""
+    version = response.headers.get(API_HEADER)
+    kind = response.headers.get("content-type", "?").split(";")[0].strip() or "?"
+    if version is None:
+        return f"is not a June node (HTTP {response.status_code}, {kind})"
+    if version != API_VERSION:
+        return f"speaks June API version {version[:20]!r}, this wallet version {API_VERSION}"
+    if json_answer and response.status_code < 500:
+        if kind != "application/json":
+            return f"answered {kind}, not JSON (HTTP {response.status_code})"
+        try:
+            body = response.json()
+        except ValueError:
+            return f"answered JSON that does not parse (HTTP {response.status_code})"
+        if not isinstance(body, dict | list):
+            return f"answered a JSON {type(body).__name__}, not an object (HTTP {response.status_code})"
+    return None
 
 
 @dataclass
@@ -68,13 +97,9 @@ class NodeClient:
         )
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._send(method, path, **kwargs)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise NodeUnavailable(f"{response.url} answered something that is not JSON") from exc
+        return self._send(method, path, json_answer=True, **kwargs).json()
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, json_answer: bool = False, **kwargs: Any) -> httpx.Response:
         failures = []
         for url in self.urls:
             for attempt in range(BUSY_RETRIES + 1):
@@ -82,9 +107,14 @@ class NodeClient:
                     with self._http() as http:
                         response = http.request(method, url.rstrip("/") + path, **kwargs)
                 except httpx.HTTPError as exc:
-                    why = exc or type(exc).__name__
-                    failures.append(f"{url}: {why}")
+                    why = str(exc) or type(exc).__name__
+                    failures.append(f"{url}: does not answer ({why})")
                     self._note(f"node {url} does not answer ({why}); trying the next one")
+                    break
+                foreign = _not_june(response, json_answer=json_answer)
+                if foreign is not None:
+                    failures.append(f"{url}: {foreign}")
+                    self._note(f"{url} {foreign}; trying the next one")
                     break
                 if response.status_code in (429, 503):  # busy: wait as told (briefly), or move on
                     wait = _retry_after(response)
@@ -93,15 +123,15 @@ class NodeClient:
                         time.sleep(wait)
                         continue
                 if response.status_code >= 500 or response.status_code == 429:
-                    failures.append(f"{url}: {self._reason(response)}")
+                    failures.append(f"{url}: failed ({self._reason(response)})")
                     self._note(f"node {url} failed ({self._reason(response)}); trying the next one")
                     break
                 if response.status_code >= 400:
                     body = self._body(response)
-                    reason = str(body.get("error", response.text))
+                    reason = str(body.get("error", response.text[:200]))
                     raise Refused(response.status_code, reason, body.get("rule"))
                 return response
-        raise NodeUnavailable("no node answered: " + "; ".join(failures))
+        raise NodeUnavailable("no node could answer:\n" + "\n".join(f"  {line}" for line in failures))
 
     def check_agreement(self) -> list[tuple[str, Any]]:
         """Each node's head (or None if it does not answer); warns when they differ."""
@@ -109,7 +139,8 @@ class NodeClient:
         for url in self.urls:
             try:
                 with self._http() as http:
-                    summary = http.get(url.rstrip("/") + "/node").json()
+                    response = http.get(url.rstrip("/") + "/node")
+                summary = response.json() if _not_june(response, json_answer=True) is None else {}
                 heads.append((url, summary.get("head")))
             except (httpx.HTTPError, ValueError):
                 heads.append((url, None))

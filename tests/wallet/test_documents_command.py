@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from wallet.client import NodeClient
+from wallet.client import API_HEADER, API_VERSION, NodeClient
 from wallet.commands.documents import _full_hash, describe_answer, describe_status
 from wallet.errors import InputError
 
@@ -27,7 +27,7 @@ def test_each_state_in_words() -> None:
 def test_a_prefix_names_one_pending_document() -> None:
     pending = [{"hash": HASH}, {"hash": "cd" * 32}]
     client = NodeClient(
-        ["http://n"], transport=httpx.MockTransport(lambda _r: httpx.Response(200, json=pending))
+        ["http://n"], transport=httpx.MockTransport(lambda _r: httpx.Response(200, json=pending, headers={API_HEADER: API_VERSION}))
     )
     assert _full_hash(client, "abab") == HASH
     assert _full_hash(client, HASH.upper()) == HASH
