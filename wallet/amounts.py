@@ -1,10 +1,22 @@
-"""Amounts as people write them (`12.50`) and as the protocol counts them (cents)."""
+"""Amounts as people write them (`12.50`, `0.5 UD`) and as the protocol counts them (cents).
+
+Only integers and `Decimal` touch money here: no float ever holds an amount, so what is shown is
+what is paid, to the cent. Amounts are written by `protocol.amounts.format_cents`, the one
+formatting function of June.
+"""
 
 import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from protocol.amounts import format_cents
 from wallet.errors import InputError
 
 _AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+_UD_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+#: How an amount in UD becomes cents: to the nearest cent, a half cent upwards.
+UD_ROUNDING = "to the nearest cent, half a cent upwards"
+#: Digits kept when an amount is shown in UD.
+UD_PLACES = Decimal("0.01")
 
 
 def parse_amount(text: str) -> int:
@@ -19,11 +31,33 @@ def parse_amount(text: str) -> int:
     return cents
 
 
-def format_amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+def parse_ud_amount(text: str, dividend_cents: int) -> int:
+    """An amount in UD (`0.5`, `2`, `1.25`) → cents, exactly, rounded as `UD_ROUNDING` says."""
+    text = text.strip().replace(",", ".")
+    if dividend_cents <= 0:
+        raise InputError("the currency has no UD yet: give the amount in units")
+    if not _UD_AMOUNT.match(text) or len(text) > 30:
+        raise InputError(f"not an amount in UD: {text!r} (write e.g. 0.5 or 2)")
+    try:
+        exact = Decimal(text) * dividend_cents
+    except InvalidOperation as exc:
+        raise InputError(f"not an amount in UD: {text!r}") from exc
+    cents = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if cents == 0:
+        raise InputError(f"{text} UD is less than a cent")
+    return cents
 
 
-def in_dividends(cents: int, dividend_cents: int) -> str:
-    """The amount relative to the current UD (the relative theory of money's unit)."""
-    return "—" if dividend_cents <= 0 else f"{cents / dividend_cents:.2f} UD"
+def in_dividends(cents: int, dividend_cents: int) -> Decimal | None:
+    """`cents` in UD (the relative theory of money's unit), to the hundredth; None without a UD."""
+    if dividend_cents <= 0:
+        return None
+    return (Decimal(cents) / dividend_cents).quantize(UD_PLACES, rounding=ROUND_HALF_UP)
+
+
+def format_ud(cents: int, dividend_cents: int) -> str:
+    value = in_dividends(cents, dividend_cents)
+    return "— UD" if value is None else f"{value} UD"
+
+
+__all__ = ["UD_ROUNDING", "format_cents", "format_ud", "in_dividends", "parse_amount", "parse_ud_amount"]

@@ -6,17 +6,24 @@ Pure: the node gives the sources (UDs and outputs the key can spend alone), the 
   bases, rules.md §8.2); an amount that base cannot hold exactly is refused with the nearest ones.
   The change goes back to the sender; a remainder finer than that base is written at the lower
   bases, which the lower-base inputs always cover.
+- The change goes back to the sender, or to another key of theirs (`change_to`). Sending
+  everything spends every source and writes no change: the recipient takes what would have been
+  the change, at every base, so nothing is left behind.
+- Nothing is destroyed unless the member agreed: `destructions` says which accounts the 1-unit
+  rule (BR_G106) would wipe after these transactions, from the balances before and each
+  account's net change, so the command can refuse and offer the ways out.
 - A transaction has at most 100 compact lines. When the payment needs more inputs than fit, the
   sources are first gathered into consolidation transactions (all to the sender), and the payment
   spends their outputs: transactions that chain, to be written in order (one block may hold a
   chain up to depth 5; the node's mempool accepts a transaction spending a pending one).
 """
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from protocol.amounts import amount_in_cents, check_conservation
-from protocol.conditions import sig_condition
+from protocol.amounts import amount_in_cents, check_conservation, destroyed_by_minimum, format_cents
+from protocol.conditions import Sig, parse_condition, sig_condition
 from protocol.crypto import PublicKey
 from protocol.documents import BlockRef, Input, Output, SigProof, Transaction, TransactionSource
 from protocol.documents.transaction import MAX_COMMENT_LENGTH, MAX_LINES, Source
@@ -48,10 +55,6 @@ class Spendable:
         return amount_in_cents(self.amount, self.base)
 
 
-def format_cents(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def max_inputs(outputs: int, comment: str) -> int:
     """Inputs that fit in one transaction of one issuer with `outputs` outputs."""
     return (MAX_LINES - 2 - 2 - outputs - (1 if comment else 0)) // 2
@@ -64,21 +67,35 @@ def build_payment(
     sources: Sequence[Spendable],
     recipients: Sequence[tuple[PublicKey, int]],
     comment: str = "",
+    *,
+    change_to: PublicKey | None = None,
+    everything_to: PublicKey | None = None,
 ) -> list[Transaction]:
-    """Signed transactions paying `recipients` (key, cents) from `sources`, to submit in order."""
-    if not recipients:
-        raise UnpayableAmount("no recipient")
-    if any(cents <= 0 for _, cents in recipients):
-        raise UnpayableAmount("every amount must be positive")
+    """Signed transactions paying `recipients` (key, cents) from `sources`, to submit in order.
+
+    `change_to` receives the change instead of the sender; `everything_to` receives every source
+    (then `recipients` must be empty).
+    """
+    if everything_to is not None:
+        if recipients or change_to is not None:
+            raise UnpayableAmount("sending everything goes to one recipient, with no change")
+        if not sources:
+            raise NotEnoughMoney("nothing to send: the account is empty")
+        change_to, chosen = everything_to, list(sources)
+    else:
+        if not recipients:
+            raise UnpayableAmount("no recipient")
+        if any(cents <= 0 for _, cents in recipients):
+            raise UnpayableAmount("every amount must be positive")
+        asked = sum(cents for _, cents in recipients)
+        balance = sum(s.cents for s in sources)
+        if asked > balance:
+            raise NotEnoughMoney(
+                f"not enough money: balance {format_cents(balance)}, asked {format_cents(asked)}"
+            )
+        chosen = _choose(sources, asked)
     if len(comment) > MAX_COMMENT_LENGTH:
         raise UnpayableAmount(f"the comment has {len(comment)} characters, at most {MAX_COMMENT_LENGTH}")
-    asked = sum(cents for _, cents in recipients)
-    balance = sum(s.cents for s in sources)
-    if asked > balance:
-        raise NotEnoughMoney(
-            f"not enough money: balance {format_cents(balance)}, asked {format_cents(asked)}"
-        )
-    chosen = _choose(sources, asked)
     limit = max_inputs(len(recipients) + 2, comment)
     if limit < 1:
         raise UnpayableAmount(f"{len(recipients)} recipients do not fit in one transaction")
@@ -102,8 +119,52 @@ def build_payment(
                 for index, output in enumerate(tx.outputs)
             )
         chosen = gathered
-    transactions.append(_transaction(keypair, currency, blockstamp, chosen, list(recipients), comment))
+    final = _transaction(
+        keypair, currency, blockstamp, chosen, list(recipients), comment, change_to=change_to
+    )
+    transactions.append(final)
     return transactions
+
+
+@dataclass(frozen=True)
+class Destruction:
+    """An account the 1-unit rule would wipe: it would hold `after` cents, all destroyed."""
+
+    key: PublicKey
+    before: int
+    after: int
+
+
+def net_changes(transactions: Sequence[Transaction], sender: PublicKey) -> dict[PublicKey, int]:
+    """What `transactions` (all issued by `sender`, paying `SIG(key)` outputs) change on each
+    account, in cents: the sender's spent inputs out, every output in."""
+    changes: defaultdict[PublicKey, int] = defaultdict(int)
+    for tx in transactions:
+        changes[sender] -= sum(amount_in_cents(i.amount, i.base) for i in tx.inputs)
+        for output in tx.outputs:
+            key = _sig_key(output.condition)
+            if key is not None:
+                changes[key] += amount_in_cents(output.amount, output.base)
+    return dict(changes)
+
+
+def destructions(
+    balances: Mapping[PublicKey, int], changes: Mapping[PublicKey, int], unit_base: int
+) -> list[Destruction]:
+    """The accounts these changes would leave above zero but below the minimum (BR_G106 destroys
+    them), from each account's balance before."""
+    found = []
+    for key, change in changes.items():
+        before = balances.get(key, 0)
+        if destroyed_by_minimum(before + change, unit_base):
+            found.append(Destruction(key, before, before + change))
+    return found
+
+
+def _sig_key(condition: str) -> PublicKey | None:
+    """The key of a plain `SIG(key)` condition (the only kind this module writes)."""
+    parsed = parse_condition(condition)
+    return parsed.key if isinstance(parsed, Sig) else None
 
 
 def _choose(sources: Sequence[Spendable], asked: int) -> list[Spendable]:
@@ -124,8 +185,11 @@ def _transaction(
     inputs: Sequence[Spendable],
     recipients: list[tuple[PublicKey, int]],
     comment: str,
+    *,
+    change_to: PublicKey | None = None,
 ) -> Transaction:
-    """One signed transaction spending every input, paying `recipients`, the change to the sender."""
+    """One signed transaction spending every input, paying `recipients`, the change to `change_to`
+    (the sender by default)."""
     base = max(s.base for s in inputs)
     unit = 10**base
     outputs: list[Output] = []
@@ -138,7 +202,7 @@ def _transaction(
             )
         outputs.append(Output(cents // unit, base, sig_condition(key)))
     change = sum(s.cents for s in inputs) - sum(cents for _, cents in recipients)
-    me = sig_condition(keypair.public_key)
+    me = sig_condition(change_to or keypair.public_key)
     if change >= unit:
         outputs.append(Output(change // unit, base, me))
     remainder = change % unit  # finer than `base`: written digit by digit at the lower bases, which

@@ -10,7 +10,14 @@ from protocol.crypto import sha256
 from protocol.documents import BlockRef, DividendSource, TransactionSource
 from protocol.keys import Keypair
 from protocol.rules.local import check_transaction_local
-from wallet.payments import NotEnoughMoney, Spendable, UnpayableAmount, build_payment
+from wallet.payments import (
+    NotEnoughMoney,
+    Spendable,
+    UnpayableAmount,
+    build_payment,
+    destructions,
+    net_changes,
+)
 
 PAYER = Keypair(sha256(b"payer"))
 PAYEE = Keypair(sha256(b"payee")).public_key
@@ -96,3 +103,47 @@ def test_any_affordable_payment_is_valid_and_conserves_money(amounts: list[int],
     for tx in transactions:
         check_transaction_local(tx)
     assert received(transactions[-1:], PAYEE) == asked
+
+
+def test_sending_everything_leaves_nothing_at_any_base() -> None:
+    """`--all`: every source is spent, the recipient takes all of it, even what lies at lower bases."""
+    sources = [*uds(60, 1000, 1), Spendable(DividendSource(PAYER.public_key, 99), 37, 0)]
+    transactions = build_payment(PAYER, "june-dev", STAMP, sources, [], everything_to=PAYEE)
+    assert received(transactions, PAYEE) - received(transactions[:-1], PAYEE) == 60 * 1000 + 37
+    assert received(transactions[-1:], PAYER.public_key) == 0
+    for tx in transactions:
+        check_transaction_local(tx)
+    assert net_changes(transactions, PAYER.public_key) == {PAYER.public_key: -60037, PAYEE: 60037}
+
+
+def test_the_change_can_go_to_another_key() -> None:
+    [tx] = build_payment(PAYER, "june-dev", STAMP, uds(2), [(PAYEE, 1500)], change_to=OTHER)
+    assert received([tx], OTHER) == 500 and received([tx], PAYER.public_key) == 0
+
+
+@pytest.mark.parametrize(
+    ("sender", "payee_before", "paid", "expected"),
+    [
+        (1000, 0, 928, {"sender": 72}),  # 0.72 left: destroyed
+        (1000, 0, 50, {"payee": 50}),  # a new account with 0.50: destroyed
+        (1000, 60, 50, {}),  # 0.50 more on 0.60: 1.10, kept
+        (1000, 0, 1000, {}),  # everything: nothing left to destroy
+        (1000, 0, 900, {}),  # exactly 1.00 stays
+    ],
+)
+def test_destructions_are_seen_before_anything_is_sent(
+    sender: int, payee_before: int, paid: int, expected: dict[str, int]
+) -> None:
+    transactions = build_payment(
+        PAYER, "june-dev", STAMP, [Spendable(DividendSource(PAYER.public_key, 1), sender, 0)], [(PAYEE, paid)]
+    )
+    balances = {PAYER.public_key: sender, PAYEE: payee_before}
+    found = destructions(balances, net_changes(transactions, PAYER.public_key), unit_base=0)
+    names = {PAYER.public_key: "sender", PAYEE: "payee"}
+    assert {names[d.key]: d.after for d in found} == expected
+
+
+def test_the_minimum_follows_the_unit_base() -> None:
+    """At unit base 1 the minimum is 10.00: an account left with 5.00 is destroyed."""
+    assert [d.after for d in destructions({PAYEE: 0}, {PAYEE: 500}, unit_base=1)] == [500]
+    assert destructions({PAYEE: 0}, {PAYEE: 1000}, unit_base=1) == []

@@ -1,40 +1,44 @@
-"""`june balance`, `june send`, `june history`, `june money`: money in units and in UD."""
+"""`june balance`, `june send`, `june history`, `june money`: money in units and in UD.
+
+Reading an account needs only its public key (no passphrase). Paying never destroys money
+silently: before anything is signed, the wallet works out every account the payment touches and
+refuses one that the 1-unit rule (BR_G106) would wipe, saying why and the ways out, unless the
+member agreed with `--allow-dust`.
+"""
 
 import csv
 import io
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from protocol.crypto import PublicKey, parse_hash_hex
-from protocol.documents import BlockRef, DividendSource, TransactionSource
+from protocol.amounts import account_minimum, format_cents
+from protocol.conditions import Sig, parse_condition
+from protocol.crypto import PublicKey, hash_hex, parse_hash_hex
+from protocol.documents import BlockRef, DividendSource, Transaction, TransactionSource
+from protocol.errors import ProtocolError
 from protocol.keys import parse_pubkey, pubkey_display, pubkey_to_base58
-from wallet.amounts import format_amount, in_dividends, parse_amount
+from protocol.names import Named
+from wallet.accounts import Labels, resolve
+from wallet.amounts import UD_ROUNDING, format_ud, in_dividends, parse_amount, parse_ud_amount
 from wallet.client import NodeClient
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
-from wallet.errors import InputError
+from wallet.errors import InputError, WalletError
 from wallet.options import json_option
-from wallet.payments import Spendable, build_payment
-from wallet.render import date, emit
+from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
+from wallet.render import emit, humanize, moment
+
+#: A recipients file is small: this many bytes at most.
+MAX_RECIPIENTS_FILE = 1 << 20
 
 
-def resolve_recipient(client: NodeClient, text: str) -> tuple[PublicKey, str]:
-    """A public key (with or without checksum) or a uid, to (key, how to show it)."""
-    if 40 <= len(text.partition(":")[0]) <= 44:
-        key = parse_pubkey(text)
-        return key, pubkey_display(key)
-    identity = client.get(f"/identities/{text}")
-    key = parse_pubkey(identity["pubkey"])
-    return key, f"{identity['uid']} ({identity['pubkey']})"
-
-
-def account_key(ctx: WalletContext, who: str | None) -> PublicKey:
-    if who is None:
-        return ctx.keypair().public_key
-    return resolve_recipient(ctx.client(), who)[0]
+class DustRefused(WalletError):
+    """The payment would leave an account below the minimum, which the rules destroy."""
 
 
 def spendable(sources: list[dict[str, Any]]) -> list[Spendable]:
@@ -55,71 +59,255 @@ def current_money(client: NodeClient) -> dict[str, Any]:
     return money
 
 
-@click.command()
-@click.argument("who", required=False)
-@json_option
-@click.pass_obj
-def balance(ctx: WalletContext, who: str | None) -> None:
-    """Balance of your account (or of WHO: a uid or a public key), in units and in UD."""
-    client = ctx.client()
-    key = account_key(ctx, who)
-    sources = client.get(f"/sources/{pubkey_to_base58(key)}")
-    money = current_money(client)
-    cents = sources["balance"]
-    emit(
-        ctx,
-        {
-            "pubkey": pubkey_display(key),
-            "balance": cents,
-            "balance_ud": round(cents / money["dividend_cents"], 4) if money["dividend_cents"] else None,
-            "sources": len(sources["sources"]),
-        },
-        f"{pubkey_display(key)}: {format_amount(cents)} ({in_dividends(cents, money['dividend_cents'])}) "
-        f"in {len(sources['sources'])} source(s)",
-    )
+def account_balance(client: NodeClient, key: PublicKey) -> dict[str, Any]:
+    answer: dict[str, Any] = client.get(f"/sources/{pubkey_to_base58(key)}")
+    return answer
+
+
+def named_accounts(ctx: WalletContext, client: NodeClient, who: tuple[str, ...]) -> list[Named]:
+    """The accounts named on the command line, or the member's own (read without the passphrase)."""
+    if not who:
+        return [Named(ctx.public_key(), None)]
+    return [resolve(client, text) for text in who]
 
 
 @click.command()
-@click.argument("pairs", nargs=-1, required=True, metavar="RECIPIENT AMOUNT [RECIPIENT AMOUNT]...")
-@click.option("--comment", default="", help="A comment written in the transaction (public).")
-@click.option("--ud", "in_ud", is_flag=True, help="Amounts are in UD, not in units.")
+@click.argument("who", nargs=-1)
 @json_option
 @click.pass_obj
-def send(ctx: WalletContext, pairs: tuple[str, ...], comment: str, in_ud: bool) -> None:
-    """Pay one or several recipients (uid or public key); the change comes back to you."""
-    if len(pairs) % 2:
-        raise click.UsageError("give a RECIPIENT and an AMOUNT for each payment")
+def balance(ctx: WalletContext, who: tuple[str, ...]) -> None:
+    """Balance of your account, or of each WHO (uids or public keys) and their total, in units
+    and in UD. Needs no passphrase."""
     client = ctx.client()
+    accounts = named_accounts(ctx, client, who)
     money = current_money(client)
-    recipients: list[tuple[PublicKey, int]] = []
-    shown = []
-    for text, amount_text in zip(pairs[::2], pairs[1::2], strict=True):
-        key, label = resolve_recipient(client, text)
+    ud = money["dividend_cents"]
+    labels = Labels(client, full=ctx.full_pubkey)
+    rows: list[dict[str, Any]] = []
+    for named in accounts:
+        answer = account_balance(client, named.key)
+        cents = int(answer["balance"])
+        uid = named.uid or labels.uid(named.key)
+        rows.append(
+            {
+                "pubkey": pubkey_display(named.key),
+                "uid": uid,
+                "balance": cents,
+                "balance_ud": _ud_text(cents, ud),
+                "sources": len(answer["sources"]),
+            }
+        )
+    total = sum(row["balance"] for row in rows)
+    lines = [
+        f"{labels(parse_pubkey(row['pubkey']))}: {format_cents(row['balance'])} "
+        f"({format_ud(row['balance'], ud)}) in {row['sources']} source(s)"
+        for row in rows
+    ]
+    if len(rows) == 1:
+        emit(ctx, rows[0] | {"dividend_cents": ud}, lines[0])
+        return
+    lines.append(f"total: {format_cents(total)} ({format_ud(total, ud)}) in {len(rows)} accounts")
+    data = {"accounts": rows, "total": total, "total_ud": _ud_text(total, ud), "dividend_cents": ud}
+    emit(ctx, data, "\n".join(lines))
+
+
+def _ud_text(cents: int, dividend_cents: int) -> str | None:
+    value = in_dividends(cents, dividend_cents)
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One line of a payment: who, how much (cents), and how it was asked."""
+
+    named: Named
+    cents: int
+    asked: str
+
+
+def read_recipients_file(path: Path) -> list[tuple[str, str, bool]]:
+    """(recipient, amount, in UD) from a recipients file.
+
+    June's form: one `RECIPIENT AMOUNT` per line. Silkaj's form is read too: a first line
+    `ABSOLUTE` (units) or `RELATIVE` (UD), then one `AMOUNT PUBKEY` per line. Blank lines and
+    lines starting with `#` are skipped.
+    """
+    try:
+        with path.open("rb") as source:
+            data = source.read(MAX_RECIPIENTS_FILE + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    if len(data) > MAX_RECIPIENTS_FILE:
+        raise InputError(f"{path}: a recipients file has at most {MAX_RECIPIENTS_FILE} bytes")
+    lines = [
+        (number, line.strip())
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    silkaj = bool(lines) and lines[0][1].upper() in ("ABSOLUTE", "RELATIVE")
+    in_ud = silkaj and lines[0][1].upper() == "RELATIVE"
+    found = []
+    for number, line in lines[1:] if silkaj else lines:
+        parts = line.split()
+        if len(parts) != 2:
+            raise InputError(
+                f"{path}:{number}: expected "
+                + ("AMOUNT PUBKEY (Silkaj's form)" if silkaj else "RECIPIENT AMOUNT")
+                + f", got {line[:80]!r}"
+            )
+        recipient, amount = (parts[1], parts[0]) if silkaj else (parts[0], parts[1])
+        found.append((recipient, amount, in_ud))
+    if not found:
+        raise InputError(f"{path}: no recipient in the file")
+    return found
+
+
+def _payments(client: NodeClient, asked: list[tuple[str, str, bool]], dividend_cents: int) -> list[Payment]:
+    payments = []
+    for text, amount_text, in_ud in asked:
+        named = resolve(client, text)
         if in_ud:
-            try:
-                cents = round(float(amount_text) * money["dividend_cents"])
-            except ValueError as exc:
-                raise InputError(f"not an amount in UD: {amount_text!r}") from exc
+            cents = parse_ud_amount(amount_text, dividend_cents)
+            shown = f"{amount_text} UD"
         else:
             cents = parse_amount(amount_text)
-        recipients.append((key, cents))
-        shown.append(f"{format_amount(cents)} to {label}")
+            shown = amount_text
+        payments.append(Payment(named, cents, shown))
+    return payments
+
+
+def _dust_message(
+    found: list[Destruction], me: PublicKey, labels: Labels, unit_base: int, asked_total: int | None
+) -> str:
+    """Why the payment is refused, and what the member can do instead."""
+    minimum = account_minimum(unit_base)
+    lines = []
+    for loss in found:
+        if loss.key == me:
+            lines.append(
+                f"This payment would leave {format_cents(loss.after)} on your account: below "
+                f"{format_cents(minimum)}, the 1-unit rule destroys it. Instead:"
+            )
+            lines.append("  • send everything to the recipient: june send --all RECIPIENT")
+            if asked_total is not None and loss.before - minimum > 0:
+                lines.append(
+                    f"  • send at most {format_cents(loss.before - minimum)} in all, so that "
+                    f"{format_cents(minimum)} stays"
+                )
+        else:
+            lines.append(
+                f"{labels(loss.key)} would hold only {format_cents(loss.after)} after this payment: below "
+                f"{format_cents(minimum)}, the 1-unit rule destroys it. Instead:"
+            )
+            lines.append(f"  • pay at least {format_cents(minimum - loss.before)} to it")
+    lines.append(
+        f"  • or pay anyway and let {format_cents(sum(f.after for f in found))} be destroyed: --allow-dust"
+    )
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("pairs", nargs=-1, metavar="RECIPIENT AMOUNT [RECIPIENT AMOUNT]...")
+@click.option("--comment", default="", help="A comment written in the transaction (public).")
+@click.option("--ud", "in_ud", is_flag=True, help=f"Amounts are in UD, not in units (rounded {UD_ROUNDING}).")
+@click.option(
+    "--file",
+    "recipients_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read recipients from FILE: `RECIPIENT AMOUNT` per line (Silkaj's ABSOLUTE/RELATIVE files too).",
+)
+@click.option("--all", "send_all", is_flag=True, help="Send everything on the account to one RECIPIENT.")
+@click.option("--change", "change_text", metavar="KEY", help="Send the change to this key instead of yours.")
+@click.option("--dry-run", is_flag=True, help="Build and sign, show the documents, send nothing.")
+@click.option(
+    "--allow-dust",
+    is_flag=True,
+    help="Pay even if an account is left below 1.00, which the 1-unit rule then destroys.",
+)
+@json_option
+@click.pass_obj
+def send(
+    ctx: WalletContext,
+    pairs: tuple[str, ...],
+    comment: str,
+    in_ud: bool,
+    recipients_file: Path | None,
+    send_all: bool,
+    change_text: str | None,
+    dry_run: bool,
+    allow_dust: bool,
+) -> None:
+    """Pay one or several recipients (uid, @uid, public key or KEY:CHK); the change comes back to you.
+
+    `june send --all RECIPIENT` empties the account into RECIPIENT, leaving nothing to destroy.
+    """
+    client = ctx.client()
+    money = current_money(client)
+    ud, unit_base, now = money["dividend_cents"], money["unit_base"], money.get("median_time")
+    everything: Named | None = None
+    if send_all:
+        if len(pairs) != 1 or recipients_file is not None or change_text is not None:
+            raise click.UsageError("--all takes exactly one RECIPIENT, no amount, no --file nor --change")
+        everything = resolve(client, pairs[0])
+        payments: list[Payment] = []
+    else:
+        if len(pairs) % 2:
+            raise click.UsageError("give a RECIPIENT and an AMOUNT for each payment")
+        asked = [(text, amount, in_ud) for text, amount in zip(pairs[::2], pairs[1::2], strict=True)]
+        if recipients_file is not None:
+            asked += read_recipients_file(recipients_file)
+        if not asked:
+            raise click.UsageError("give a RECIPIENT and an AMOUNT, or --file, or --all RECIPIENT")
+        payments = _payments(client, asked, ud)
+    change_to = None if change_text is None else resolve(client, change_text).key
     keypair = ctx.keypair()
+    me = keypair.public_key
     node = client.get("/node")
     head = node["head"]
-    sources = client.get(f"/sources/{pubkey_to_base58(keypair.public_key)}")
+    if head is None:
+        raise WalletError("the node has no chain yet")
+    mine = account_balance(client, me)
     transactions = build_payment(
         keypair,
         node["currency"],
         BlockRef(head["number"], parse_hash_hex(head["hash"])),
-        spendable(sources["sources"]),
-        recipients,
+        spendable(mine["sources"]),
+        [(p.named.key, p.cents) for p in payments],
         comment,
+        change_to=change_to,
+        everything_to=None if everything is None else everything.key,
     )
+    labels = Labels(client, full=ctx.full_pubkey)
+    for named in [p.named for p in payments] + ([everything] if everything else []):
+        if named.uid is not None:
+            labels.uids[named.key] = named.uid
+    changes = net_changes(transactions, me)
+    balances = {me: int(mine["balance"])}
+    for key in changes:
+        if key not in balances:
+            balances[key] = int(account_balance(client, key)["balance"])
+    losses = destructions(balances, changes, unit_base)
+    total = int(mine["balance"]) if everything else sum(p.cents for p in payments)
+    if losses and not allow_dust:
+        raise DustRefused(_dust_message(losses, me, labels, unit_base, None if everything else total))
+    shown = [f"{format_cents(p.cents)} ({format_ud(p.cents, ud)}) to {labels(p.named.key)}" for p in payments]
+    if everything is not None:
+        shown = [f"everything, {format_cents(total)} ({format_ud(total, ud)}), to {labels(everything.key)}"]
+    after = balances[me] + changes.get(me, 0)
+    summary = f"{'; '.join(shown)}. Your balance after: {format_cents(after if after >= 0 else 0)}"
+    if change_to is not None:
+        summary += f"; the change goes to {labels(change_to)}"
+    if losses:
+        summary += ". DESTROYED by the 1-unit rule: " + ", ".join(
+            f"{format_cents(loss.after)} of {labels(loss.key)}" for loss in losses
+        )
+    if dry_run:
+        _show_documents(ctx, transactions, summary, labels)
+        return
     if not ctx.assume_yes and not ctx.json:
-        click.confirm(f"Send {', '.join(shown)}?", abort=True, err=True)
+        click.confirm(f"Send {summary}?", abort=True, err=True)
     answers = [client.submit(tx.to_bytes()) for tx in transactions]
-    total = sum(cents for _, cents in recipients)
+    _remember(answers, shown)
     hashes = [str(a["hash"]) for a in answers]
     emit(
         ctx,
@@ -128,12 +316,86 @@ def send(ctx: WalletContext, pairs: tuple[str, ...], comment: str, in_ud: bool) 
             "results": [a["result"] for a in answers],
             "answers": answers,
             "amount": total,
+            "destroyed": sum(loss.after for loss in losses),
         },
-        f"Sent {', '.join(shown)} in {len(transactions)} transaction(s); "
+        f"Sent {'; '.join(shown)} in {len(transactions)} transaction(s); "
         "it is final once written in a block.\n"
-        + "".join(f"  {h[:16]}…  {describe_answer(a)}\n" for h, a in zip(hashes, answers, strict=True))
+        + "".join(
+            f"  {h[:16]}…  {humanize(describe_answer(a), now)}\n"
+            for h, a in zip(hashes, answers, strict=True)
+        )
         + follow_hint(hashes),
     )
+
+
+def _remember(answers: list[dict[str, Any]], shown: list[str]) -> None:
+    """Note each transaction the node acknowledged, for `june check` and `june document`."""
+    try:
+        from wallet.journal import remember_sent
+    except ImportError:  # pragma: no cover - the journal lands with `june check`
+        return
+    for answer in answers:
+        remember_sent(answer, "transaction", "; ".join(shown))
+
+
+def _show_documents(
+    ctx: WalletContext, transactions: list[Transaction], summary: str, labels: Labels
+) -> None:
+    """`--dry-run`: the signed documents, readable, and their bytes for scripts; nothing is sent."""
+    documents = [_transaction_view(tx) for tx in transactions]
+    human = [f"Dry run, nothing sent: {summary}"]
+    for view in documents:
+        human.append(f"\nTransaction {view['hash']}")
+        human.append(f"  currency   {view['currency']}")
+        human.append(f"  blockstamp {view['blockstamp']}")
+        human.append(f"  issuers    {', '.join(view['issuers'])}")
+        human.append("  inputs     " + "\n             ".join(view["inputs"]))
+        human.append("  unlocks    " + "\n             ".join(view["unlocks"]))
+        human.append("  outputs    " + "\n             ".join(view["outputs"]))
+        human.append(f"  comment    {view['comment']!r}")
+        human.append(f"  signature  {view['signatures'][0]}")
+    emit(ctx, {"dry_run": True, "documents": documents}, "\n".join(human))
+
+
+def _transaction_view(tx: Transaction) -> dict[str, Any]:
+    def source(item: DividendSource | TransactionSource) -> str:
+        if isinstance(item, DividendSource):
+            return f"D:{pubkey_to_base58(item.member)}:{item.block_number}"
+        return f"T:{hash_hex(item.tx_hash)}:{item.index}"
+
+    return {
+        "hash": hash_hex(tx.hash),
+        "currency": tx.currency,
+        "blockstamp": f"{tx.block.number}-{hash_hex(tx.block.hash)}",
+        "locktime": tx.locktime,
+        "issuers": [pubkey_display(k) for k in tx.issuers],
+        "inputs": [f"{i.amount}:{i.base}:{source(i.source)}" for i in tx.inputs],
+        "unlocks": [f"{n}:" + " ".join(str(p) for p in proofs) for n, proofs in enumerate(tx.unlocks)],
+        "outputs": [f"{o.amount}:{o.base}:{o.condition}" for o in tx.outputs],
+        "comment": tx.comment,
+        "signatures": [s.hex().upper() for s in tx.signatures],
+        "bytes": tx.to_bytes().hex(),
+    }
+
+
+#: How history kinds read in the table.
+KIND_LABELS = {
+    "dividend": "UD",
+    "received": "received",
+    "sent": "sent",
+    "consolidation": "consolidation (to yourself)",
+    "destroyed": "destroyed by the 1-unit rule",
+}
+
+
+def _counterpart(text: str, labels: Labels) -> str:
+    """A counterpart as the node gives it (a key `KEY:CHK`, or a condition), in words."""
+    try:
+        condition = parse_condition(text) if text.startswith("SIG(") else None
+        key = condition.key if isinstance(condition, Sig) else parse_pubkey(text)
+    except ProtocolError:
+        return text
+    return labels(key)
 
 
 @click.command()
@@ -143,38 +405,42 @@ def send(ctx: WalletContext, pairs: tuple[str, ...], comment: str, in_ud: bool) 
 @json_option
 @click.pass_obj
 def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> None:
-    """Payments and UDs of your account (or of WHO), newest first."""
+    """Payments, UDs and money destroyed by the 1-unit rule on your account (or WHO's), newest
+    first, with names. Needs no passphrase."""
     client = ctx.client()
-    key = account_key(ctx, who)
-    entries = client.get(f"/history/{pubkey_to_base58(key)}", limit=limit)["history"]
+    named = named_accounts(ctx, client, (who,) if who else ())[0]
+    answer = client.get(f"/history/{pubkey_to_base58(named.key)}", limit=limit)
+    entries = answer["history"]
     if ctx.json:
-        emit(ctx, {"pubkey": pubkey_display(key), "history": entries}, "")
+        emit(ctx, {"pubkey": pubkey_display(named.key), "uid": named.uid} | answer, "")
         return
+    labels = Labels(client, full=ctx.full_pubkey)
+    labels.learn(answer.get("names", {}))
+    rows = [
+        [
+            str(e["block"]),
+            moment(e["time"], None),
+            KIND_LABELS.get(e["kind"], e["kind"]),
+            format_cents(int(e["amount"])),
+            ", ".join(_counterpart(c, labels) for c in e["counterparts"]),
+            e["comment"],
+            e["tx"] or "",
+        ]
+        for e in entries
+    ]
     if as_csv:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["block", "date", "kind", "amount", "counterparts", "comment", "tx"])
-        for e in entries:
-            writer.writerow(
-                [
-                    e["block"],
-                    date(e["time"]),
-                    e["kind"],
-                    e["amount_text"],
-                    " ".join(e["counterparts"]),
-                    e["comment"],
-                    e["tx"] or "",
-                ]
-            )
+        writer.writerows(rows)
         click.echo(out.getvalue(), nl=False)
         return
-    table = Table(title=f"History of {pubkey_display(key)}")
+    table = Table(title=f"History of {labels(named.key)}")
     for column in ("block", "date", "kind", "amount", "with", "comment"):
         table.add_column(column, justify="right" if column in ("block", "amount") else "left")
-    for e in entries:
-        others = ", ".join(c.removeprefix("SIG(").removesuffix(")")[:12] for c in e["counterparts"])
-        table.add_row(str(e["block"]), date(e["time"]), e["kind"], e["amount_text"], others, e["comment"])
-    Console().print(table)
+    for row in rows:
+        table.add_row(*row[:6])
+    Console(width=200 if ctx.full_pubkey else None).print(table)
 
 
 @click.command()
@@ -183,14 +449,18 @@ def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> No
 def money(ctx: WalletContext) -> None:
     """The money of the currency: UD, monetary mass M, members N, M/N, next dates."""
     figures = current_money(ctx.client())
+    now = figures.get("median_time")
+    ud = figures["dividend_cents"]
     human = "\n".join(
         [
-            f"UD            {figures['dividend_text']}",
+            f"UD            {format_cents(ud)}",
             f"members N     {figures['members']}",
-            f"mass M        {figures['monetary_mass_text']}",
-            f"M/N           {figures['mass_per_member_text']} ({figures['mass_per_member_in_ud']} UD)",
-            f"next UD       {date(figures['next_dividend_time'])} UTC (median time)",
-            f"next reeval.  {date(figures['next_reevaluation_time'])} UTC",
+            f"mass M        {format_cents(figures['monetary_mass'])}",
+            f"M/N           {format_cents(figures['mass_per_member'])} "
+            f"({format_ud(figures['mass_per_member'], ud)})",
+            f"next UD       {moment(figures['next_dividend_time'], now)} "
+            f"({format_cents(figures['next_dividend_cents'])})",
+            f"next reeval.  {moment(figures['next_reevaluation_time'], now)}",
         ]
     )
     emit(ctx, figures, human)
