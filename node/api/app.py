@@ -2,7 +2,8 @@
 endpoints' types, served at /openapi.json, browsable at /docs), run under hypercorn's trio worker
 so that it shares the node's event loop and store without threads. Its flood limits are
 `limits.FloodGuard`; its documentation pages load their scripts from the package (`static/`), not
-from a CDN, so that they work offline. See docs/api.md."""
+from a CDN, so that they work offline. Every answer carries `June-Api: 1` (`ApiHeader`). See
+docs/api.md."""
 
 import logging
 import time
@@ -15,6 +16,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node.api import chain, money, sources, submit, wot
 from node.api.context import ApiContext
@@ -23,6 +25,41 @@ from node.api.limits import FloodGuard, Limits
 from node.errors import DiskFull, StoreDamaged
 
 log = logging.getLogger(__name__)
+
+#: The header every answer of the API carries, and its value: the version of the API. A wallet
+#: takes an answer without it (a web site's or a proxy's 404, a wrong port) as "not a June node".
+API_HEADER = "june-api"
+API_VERSION = "1"
+
+
+class ApiHeader:
+    """Adds `API_HEADER: API_VERSION` to every HTTP answer of `app`: views, refusals, flood-limit
+    refusals, 404s of unknown routes, 500s (sent by Starlette's outermost error middleware, which
+    is why this wraps the whole stack, not one middleware in it), the documentation pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (API_HEADER.encode("latin-1"), API_VERSION.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != self.header[0]]
+                message = {**message, "headers": [*headers, self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
+
+
+class JuneApi(FastAPI):
+    """FastAPI with `ApiHeader` around its whole middleware stack, error middleware included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ApiHeader(super().build_middleware_stack())
 
 
 async def refusal(_request: Request, exc: Exception) -> JSONResponse:
@@ -96,7 +133,7 @@ def build_app(
 ) -> FastAPI:
     """The API over `api`: the node's store, chain and mempool, or a bare store in tests. `limits`
     are its flood limits (`Limits()`'s defaults if not given); `clock` times the rate limit."""
-    app = FastAPI(
+    app = JuneApi(
         title="June node API",
         version=api.version,
         description="Reads of the chain, the web of trust and money; submission of signed documents. "

@@ -1,5 +1,7 @@
-"""Reads about the chain: the node and its head, and blocks (decoded or as their canonical bytes)."""
+"""Reads about the chain: the node and its head, blocks (decoded or as their canonical bytes), and
+the proof-of-work difficulty each recent issuer faces for the next block."""
 
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -7,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 
 from node.api.context import ApiContext
 from node.api.convert import block_json, key_text
-from node.api.errors import not_found
+from node.api.errors import ApiError, not_found
 from node.api.pace import take_turn
-from protocol.crypto import hash_hex
+from protocol.crypto import PublicKey, hash_hex
 from protocol.documents import Block
+from protocol.rules.production import compute_header, compute_personal_difficulty, frame_summaries
 
 router = APIRouter(tags=["chain"])
 MAX_BLOCKS_PER_PAGE = 100
@@ -94,3 +97,34 @@ async def list_blocks(
             break
         blocks.append(block_json(block))
     return JSONResponse(blocks)
+
+
+@router.get(
+    "/difficulties",
+    summary="The personalised proof-of-work difficulty each issuer of the current frame would face "
+    "for the next block, easiest first",
+)
+async def difficulties(request: Request) -> dict[str, Any]:
+    """What a forger, or a member wondering whether to run one, needs to know: powMin raised by
+    rotation and by a handicap for frequent issuers (BR_G18), by the rules' own functions."""
+    api = context(request)
+    pointer, chain = api.store.head_pointer(), api.store.chain()
+    if pointer is None or chain is None:
+        raise ApiError(503, "this node has no chain yet")
+    number, params = pointer[0] + 1, chain.parameters
+    frame = frame_summaries(api.store, number)
+    pow_min = compute_header(api.store, params, number, frame).pow_min
+    rows = []
+    for issuer, blocks in Counter(summary.issuer for summary in frame).items():
+        record = api.store.identity(PublicKey(issuer))
+        difficulty = compute_personal_difficulty(api.store, params, issuer, number, pow_min, frame)
+        rows.append(
+            {
+                "pubkey": key_text(issuer),
+                "uid": None if record is None else record.uid,
+                "difficulty": difficulty,
+                "blocks_in_frame": blocks,
+            }
+        )
+    rows.sort(key=lambda r: (r["difficulty"], r["uid"] is None, r["uid"] or "", r["pubkey"]))
+    return {"block": number, "pow_min": pow_min, "difficulties": rows}

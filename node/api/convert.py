@@ -1,18 +1,36 @@
 """JSON forms of keys, amounts, blocks and sources; parsing of path parameters."""
 
+from collections.abc import Callable
 from typing import Any
 
+from node.api.context import ApiContext
 from node.api.errors import ApiError
-from node.store import LevelStore
+from protocol.conditions import ConditionError, Sig, parse_condition
 from protocol.crypto import PublicKey, hash_hex
-from protocol.documents import Block, DividendSource, Transaction
+from protocol.documents import Block, DividendSource, Identity, Transaction
 from protocol.errors import InvalidKey
 from protocol.keys import parse_pubkey, pubkey_display
+from protocol.names import AmbiguousName, Named, UnknownName, resolve_name
 from protocol.state.records import SourceId
 
 
 def key_text(key: bytes) -> str:
     return pubkey_display(key)
+
+
+def sig_key(condition: str) -> PublicKey | None:
+    """The key of a plain `SIG(key)` condition (money only that key can spend), else None."""
+    try:
+        parsed = parse_condition(condition)
+    except ConditionError:
+        return None
+    return parsed.key if isinstance(parsed, Sig) and str(parsed) == condition else None
+
+
+def counterpart_text(condition: str) -> str:
+    """An output's owner as a person reads it: `base58:CHK` for a plain `SIG(key)`, else the condition."""
+    key = sig_key(condition)
+    return condition if key is None else key_text(key)
 
 
 def parse_key(text: str) -> PublicKey:
@@ -23,29 +41,32 @@ def parse_key(text: str) -> PublicKey:
         raise ApiError(400, f"not a public key: {exc}") from exc
 
 
-def key_of(store: LevelStore, who: str) -> PublicKey | None:
-    """The key named by a path segment that is a uid or a public key, as the user typed it.
+def uid_lookup(api: ApiContext) -> Callable[[str], PublicKey | None]:
+    """How the API looks a uid up: a written identity, else one pending in the pool."""
 
-    Text with `:` is a key with its checksum, so it must parse (400 otherwise). Other text is
-    looked up as a uid first, since a uid may also be 40 to 44 Base58 characters, then parsed as
-    a key. None when it is neither: the caller answers 404, since an unknown uid is not a
-    malformed request.
-    """
-    if ":" in who:
-        return parse_key(who)
-    key = store.key_of_uid(who)
-    if key is not None:
-        return key
+    def key_of_uid(uid: str) -> PublicKey | None:
+        key = api.store.key_of_uid(uid)
+        if key is not None:
+            return key
+        pending = (d for d in api.mempool.documents() if isinstance(d, Identity) and d.uid == uid)
+        return next((d.issuer for d in pending), None)
+
+    return key_of_uid
+
+
+def key_of(api: ApiContext, who: str) -> Named:
+    """The account a path segment names, as the user typed it: a uid or a public key, by the one
+    rule the wallet uses too (`protocol.names`): `@uid` is a uid, `KEY:CHK` a key, and text that is
+    the uid of one account and the key of another is refused (409) rather than guessed, since
+    paying the wrong one loses the money. A malformed `KEY:CHK` is a 400, an unknown name a 404."""
     try:
-        return parse_pubkey(who)
-    except InvalidKey:
-        return None
-
-
-def cents_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
+        return resolve_name(who, uid_lookup(api))
+    except AmbiguousName as exc:
+        raise ApiError(409, str(exc)) from exc
+    except InvalidKey as exc:
+        raise ApiError(400, f"not a public key: {exc}") from exc
+    except UnknownName as exc:
+        raise ApiError(404, f"{exc}, written or pending") from exc
 
 
 def source_json(source: SourceId, amount: int, base: int, conditions: str) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from node.api.chain import context
-from node.api.convert import cents_text
 from node.api.errors import ApiError
+from protocol.amounts import format_cents
 from protocol.money import MoneyState, compute_money_step
 from protocol.params import CurrencyParameters
 from protocol.state.records import BlockSummary
@@ -49,16 +49,16 @@ async def currency(request: Request) -> dict[str, Any]:
             "dividend": head.dividend,
             "unit_base": head.unit_base,
             "dividend_cents": ud_cents,
-            "dividend_text": cents_text(ud_cents),
+            "dividend_text": format_cents(ud_cents),
             "monetary_mass": head.mass,
-            "monetary_mass_text": cents_text(head.mass),
+            "monetary_mass_text": format_cents(head.mass),
             "members": members,
             "mass_per_member": per_member,
-            "mass_per_member_text": cents_text(per_member),
+            "mass_per_member_text": format_cents(per_member),
             "mass_per_member_in_ud": round(per_member / ud_cents, 4) if ud_cents else None,
             "next_dividend_time": head.ud_time,
             "next_dividend_cents": next_ud,
-            "next_dividend_text": cents_text(next_ud),
+            "next_dividend_text": format_cents(next_ud),
             "next_reevaluation_time": head.ud_reeval_time,
             "median_time": head.median_time,
         },

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from node.api.chain import context
-from node.api.convert import cents_text, key_text, parse_key, source_json
+from node.api.convert import key_text, parse_key, source_json
 from node.api.history import read_history
+from protocol.amounts import format_cents
 from protocol.conditions import sig_condition
 
 router = APIRouter(tags=["money"])
@@ -35,14 +36,15 @@ async def sources(request: Request, key: Key) -> dict[str, Any]:
     return {
         "pubkey": key_text(public_key),
         "balance": balance,
-        "balance_text": cents_text(balance),
+        "balance_text": format_cents(balance),
         "sources": listed,
     }
 
 
 @router.get(
     "/history/{key}",
-    summary="Payments sent and received, and UDs, newest first, over the last `scan` blocks at most",
+    summary="Payments sent and received, consolidations, UDs and money destroyed by the 1-unit rule, "
+    "newest first, over the last `scan` blocks at most; `names`: the uids of the keys named",
 )
 async def history(
     request: Request,
@@ -56,6 +58,7 @@ async def history(
     return {
         "pubkey": key_text(public_key),
         "history": page.entries,
+        "names": page.names,
         "scanned_from": page.lowest,
         "scanned_to": page.highest,
     }

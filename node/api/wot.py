@@ -1,34 +1,49 @@
-"""Reads about the web of trust: identities by uid or key, and what an identity needs to be (or
+"""Reads about the web of trust: identities by uid or key (named by the one rule of
+`protocol.names`), a partial lookup by uid or key prefix, and what an identity needs to be (or
 stay) a member: certifications received and issued with their expiry, membership expiry, the
 distance verdict, and what is missing, in plain words."""
 
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from node.api.chain import context
 from node.api.context import ApiContext
 from node.api.convert import key_of, key_text
 from node.api.errors import ApiError
+from node.api.pace import take_turn
 from protocol.crypto import PublicKey, hash_hex
 from protocol.documents import Certification, Identity, Membership
+from protocol.keys import pubkey_to_base58
 from protocol.rules.context import RuleContext
 from protocol.rules.memberships import make_distance_evaluator
 
 router = APIRouter(tags=["web of trust"])
-Who = Annotated[str, Path(description="A uid, or a public key (base58, optionally with :checksum)")]
+Who = Annotated[
+    str,
+    Path(
+        description="A uid or a public key (base58, or base58:checksum); `@uid` forces a uid, "
+        "`KEY:CHK` a key; text that is the uid of one account and the key of another is a 409"
+    ),
+]
+SEARCH_TEXT = "Part of a uid (any case), or the start of a public key"
+#: Most identities one partial lookup answers.
+MAX_SEARCH = 100
+#: Identities scanned between two turns on the event loop (a few ms of work).
+SEARCH_TURN = 2048
+#: The Bitcoin Base58 alphabet: text with another character cannot start a key.
+BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 def _find(api: ApiContext, who: str) -> tuple[PublicKey, str, bool]:
     """(key, uid, written) of an identity written in the chain or pending in the mempool."""
-    key = key_of(api.store, who)
-    if key is not None:
-        record = api.store.identity(key)
-        if record is not None:
-            return key, record.uid, True
+    key = key_of(api, who).key
+    record = api.store.identity(key)
+    if record is not None:
+        return key, record.uid, True
     for document in api.mempool.documents():
-        if isinstance(document, Identity) and (document.issuer == key or document.uid == who):
+        if isinstance(document, Identity) and document.issuer == key:
             return document.issuer, document.uid, False
     raise ApiError(404, f"no identity has the uid or public key {who[:100]!r}, written or pending")
 
@@ -42,6 +57,50 @@ def _status(api: ApiContext, key: PublicKey, written: bool) -> str:
     if record.member:
         return "member"
     return "excluded" if record.was_member else "not a member"
+
+
+def _rank(uid: str, needle: str) -> int:
+    """0 for the uid asked (any case), 1 for a uid starting with it, 2 for the other matches."""
+    folded = uid.lower()
+    return 0 if folded == needle else 1 if folded.startswith(needle) else 2
+
+
+@router.get(
+    "/identities",
+    summary="Identities, written or pending, whose uid contains `search` (any case) or whose public "
+    "key starts with it: the uid asked first, then uids starting with it, then the others",
+)
+async def search_identities(
+    request: Request,
+    search: Annotated[str, Query(min_length=1, max_length=100, description=SEARCH_TEXT)],
+    limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 20,
+) -> dict[str, Any]:
+    api = context(request)
+    needle = search.lower()
+    # a key's Base58 can start with the text only if the text is Base58
+    by_key = all(c in BASE58_ALPHABET for c in search)
+
+    def matches(uid: str, key: PublicKey) -> bool:
+        return needle in uid.lower() or (by_key and pubkey_to_base58(key).startswith(search))
+
+    found: dict[bytes, tuple[str, PublicKey, bool]] = {}
+    for count, (uid, key) in enumerate(api.store.uids(), 1):
+        if count % SEARCH_TURN == 0:
+            await take_turn()  # 10,000 identities: a few chunks, the node runs in between
+        if matches(uid, key):
+            found[bytes(key)] = (uid, key, True)
+    pending = [d for d in api.mempool.documents() if isinstance(d, Identity) and bytes(d.issuer) not in found]
+    for document in pending:
+        if matches(document.uid, document.issuer):
+            found[bytes(document.issuer)] = (document.uid, document.issuer, False)
+    ordered = sorted(found.values(), key=lambda f: (_rank(f[0], needle), f[0].lower(), f[0], bytes(f[1])))
+    return {
+        "identities": [
+            {"uid": uid, "pubkey": key_text(key), "status": _status(api, key, written)}
+            for uid, key, written in ordered[:limit]
+        ],
+        "more": len(ordered) > limit,
+    }
 
 
 @router.get("/identities/{who}", summary="An identity by uid or public key")

@@ -18,7 +18,7 @@ from node.store import schema
 from node.store.codec import decode_delta, decode_record, encode_delta, encode_record
 from node.store.guard import GuardedDB, detail, is_disk_full
 from protocol.crypto import ZERO_HASH, Hash, PublicKey
-from protocol.documents import Block
+from protocol.documents import Block, TransactionSource
 from protocol.encoding import decode, encode
 from protocol.errors import DecodeError
 from protocol.state.delta import (
@@ -193,7 +193,7 @@ class LevelStore:
             raise StoreError(f"block {number} has no undo record (beyond the fork window)")
         with self._writing(sync=True) as batch:
             self._write_changes(batch, delta.inverse_items())
-            self._erase_block(batch, block)
+            self._erase_block(batch, block, delta)
         return block
 
     def replace_branch(self, revert: int, blocks: list[tuple[Block, Delta]], *, fork_window: int) -> None:
@@ -211,7 +211,7 @@ class LevelStore:
                 if delta is None or block is None:
                     raise StoreError(f"block {number} has no undo record (beyond the fork window)")
                 self._write_changes(staged, delta.inverse_items(), pending)
-                self._erase_block(staged, block)
+                self._erase_block(staged, block, delta)
                 staged.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
             for block, delta in blocks:
                 self._write_changes(staged, delta.items(), pending)
@@ -338,15 +338,19 @@ class LevelStore:
         batch.put(schema.UNDO + number, encode_delta(delta))
         batch.put(schema.DIGEST + number, delta.digest)
         batch.put(schema.HEAD, encode([block.number, block.hash, delta.digest]))
+        for conditions, cents in destroyed_by_block(block, delta).items():
+            batch.put(schema.destroyed_key(conditions, block.number), encode(cents))
         batch.delete(schema.FORK + block.hash)
         if self._candidates is not None:
             self._candidates.discard(bytes(block.hash))
 
-    def _erase_block(self, batch: Any, block: Block) -> None:
+    def _erase_block(self, batch: Any, block: Block, delta: Delta) -> None:
         self._summaries.pop(block.number, None)
         number = schema.number_key(block.number)
         for prefix in (schema.BLOCK, schema.BLOCK_HASH, schema.UNDO, schema.DIGEST):
             batch.delete(prefix + number)
+        for conditions in destroyed_by_block(block, delta):
+            batch.delete(schema.destroyed_key(conditions, block.number))
         batch.delete(schema.NUMBER_OF + block.hash)
         if block.number == 0:
             batch.delete(schema.HEAD)
@@ -481,6 +485,36 @@ class LevelStore:
     def sources_of(self, conditions: str) -> Iterable[SourceId]:
         return [schema.parse_source_key(k) for k in self._keys(schema.account_prefix(conditions))]
 
+    # Client API reads (not part of the StateView) -------------------------------------------------
+
+    def uids(self) -> Iterator[tuple[str, PublicKey]]:
+        """(uid, key) of every written identity, by uid: one prefix scan of the uid table, for a
+        partial lookup (a few ms for 10,000 identities). Lazy: the caller may pause between items
+        (LevelDB iterators read a snapshot)."""
+        prefix = schema.TABLE_PREFIX[TABLE_UID]
+        for raw_key, raw in self.db.iterator(prefix=prefix):
+            yield raw_key[len(prefix) :].decode("utf-8", "replace"), decode_record(TABLE_UID, raw)
+
+    def destroyed(self, conditions: str, from_block: int, to_block: int) -> list[tuple[int, int]]:
+        """(block number, cents) the account `conditions` lost to the 1-unit rule (BR_G106) in the
+        blocks `from_block..to_block`, oldest first. Blocks applied by a juned older than this
+        index have no entry."""
+        if to_block < from_block:
+            return []
+        prefix = schema.destroyed_prefix(conditions)
+        start, stop = prefix + schema.number_key(max(0, from_block)), prefix + schema.number_key(to_block + 1)
+        found = []
+        for raw_key, raw in self.db.iterator(start=start, stop=stop):
+            number = int.from_bytes(raw_key[len(prefix) :], "big")
+            try:
+                cents = decode(raw, max_size=64)
+            except DecodeError as exc:
+                raise self.db.damaged(f"the destroyed-money entry of block {number} does not decode") from exc
+            if not isinstance(cents, int):
+                raise self.db.damaged(f"the destroyed-money entry of block {number} is not an amount")
+            found.append((number, cents))
+        return found
+
     def _scan_until(self, prefix: bytes, until: int) -> list[bytes]:
         """Keys `prefix + time(8) + …` with time ≤ until, without the prefix."""
         stop = prefix + schema.number_key(until + 1)
@@ -488,6 +522,26 @@ class LevelStore:
             raw_key[len(prefix) :]
             for raw_key in self.db.iterator(start=prefix, stop=stop, include_value=False)
         ]
+
+
+def destroyed_by_block(block: Block, delta: Delta) -> dict[str, int]:
+    """Cents each account lost to the 1-unit rule (BR_G106) in `block`, by condition text.
+
+    The block does not say: a source the delta deletes and that no transaction of the block spends
+    was destroyed, and so was an output of the block's transactions that no transaction of the
+    block spends and that the delta does not create (created and destroyed in the same block, it
+    is absent from the delta). Pure: the same on apply and on revert."""
+    spent = {i.source for tx in block.transactions for i in tx.inputs}
+    lost: dict[str, int] = {}
+    for (table, key), (before, after) in delta.changes.items():
+        if table == TABLE_SOURCE and after is None and before is not None and key not in spent:
+            lost[before.conditions] = lost.get(before.conditions, 0) + before.value
+    for tx in block.transactions:
+        for index, output in enumerate(tx.outputs):
+            source = TransactionSource(tx.hash, index)
+            if source not in spent and (TABLE_SOURCE, source) not in delta.changes:
+                lost[output.condition] = lost.get(output.condition, 0) + output.amount * 10**output.base
+    return {conditions: cents for conditions, cents in lost.items() if cents > 0}
 
 
 class _StagedBatch:

@@ -47,6 +47,9 @@ CERT_EXPIRY = b"xC"  # + expires_on + issuer + receiver
 MEMBERSHIP_EXPIRY = b"xE"  # + expires_on + key
 MEMBERSHIP_REVOCATION = b"xV"  # + revokes_on + key
 ACCOUNT = b"xA"  # + SHA-256(conditions) + source key
+#: + SHA-256(conditions) + number → cents the account lost to the 1-unit rule (BR_G106) in that
+#: block: the blocks do not record it, so the history could not show it otherwise.
+DESTROYED = b"xX"
 
 
 def number_key(number: int) -> bytes:
@@ -88,6 +91,14 @@ def parse_source_key(raw: bytes) -> DividendSource | TransactionSource:
 
 def account_prefix(conditions: str) -> bytes:
     return ACCOUNT + hashlib.sha256(conditions.encode("utf-8")).digest()
+
+
+def destroyed_key(conditions: str, number: int) -> bytes:
+    return destroyed_prefix(conditions) + number_key(number)
+
+
+def destroyed_prefix(conditions: str) -> bytes:
+    return DESTROYED + hashlib.sha256(conditions.encode("utf-8")).digest()
 
 
 def index_keys(table: str, key: Any, record: Any) -> list[bytes]:

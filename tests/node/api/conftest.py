@@ -1,5 +1,6 @@
 """The client API over a real LevelStore holding a chain built by the rule tests' builder: four
-founders, two days of UDs, a payment, and a newcomer (eve) whose uid looks like a public key."""
+founders, two days of UDs, a payment, and a newcomer (eve) whose uid is another account's public
+key (frank's): a name the API must refuse to guess."""
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -15,11 +16,13 @@ from node.mempool import AdmissionResult, Mempool
 from node.store import LevelStore
 from protocol.documents import Identity, Membership, MembershipType
 from protocol.documents.pending import PendingDocument
+from protocol.keys import Keypair, pubkey_to_base58
 from tests.protocol.chain_builder import CURRENCY, Chain
 
 DAY = 86400
-#: Eve's uid: 43 Base58 characters, so it also parses as a public key (the uid must win).
-EVE_UID = "EvE" * 14 + "E"
+#: Eve's uid is frank's public key in Base58 (the chain builder's seed for "frank"), a valid uid:
+#: the bare text names two accounts, `@uid` names eve and `KEY:CHK` frank.
+EVE_UID = pubkey_to_base58(Keypair(b"frank".ljust(32, b".")).public_key)
 
 
 def build_chain() -> Chain:

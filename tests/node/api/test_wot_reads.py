@@ -16,9 +16,36 @@ async def test_identity_by_uid_key_or_checked_key(client: httpx.AsyncClient, cha
     assert by_uid["membership"]["expires_on"] > chain.blocks[-1].median_time
 
 
-async def test_a_uid_that_looks_like_a_key_is_a_uid(client: httpx.AsyncClient, chain: Chain) -> None:
-    eve = (await client.get(f"/identities/{EVE_UID}")).json()
+async def test_a_uid_that_is_another_key_is_ambiguous(client: httpx.AsyncClient, chain: Chain) -> None:
+    assert pubkey_to_base58(chain.key("frank")) == EVE_UID
+    for path in (f"/identities/{EVE_UID}", f"/wot/{EVE_UID}/requirements"):
+        response = await client.get(path)
+        assert response.status_code == 409, path
+        assert (
+            "@" + EVE_UID in response.json()["error"]
+            and pubkey_display(chain.key("frank")) in response.json()["error"]
+        )
+    eve = (await client.get(f"/identities/@{EVE_UID}")).json()
     assert eve["pubkey"] == pubkey_display(chain.key("eve")) and eve["status"] == "member"
+    needs = (await client.get(f"/wot/@{EVE_UID}/requirements")).json()
+    assert needs["pubkey"] == pubkey_display(chain.key("eve"))
+    # frank, named by his key with its checksum: no identity yet, then a pending one
+    frank_key = pubkey_display(chain.key("frank"))
+    assert (await client.get(f"/identities/{frank_key}")).status_code == 404
+    frank = chain.identity("frank")
+    await client.post("/documents", content=frank.to_bytes(), headers={"content-type": "application/cbor"})
+    found = (await client.get(f"/identities/{frank_key}")).json()
+    assert found["uid"] == "frank" and found["status"] == "pending"
+    # a pending identity is found by its uid, and the uid of one, if it is a key, is ambiguous too
+    assert (await client.get("/identities/@frank")).json()["pubkey"] == frank_key
+
+
+async def test_a_malformed_key_with_checksum_is_400(client: httpx.AsyncClient, chain: Chain) -> None:
+    alice = pubkey_to_base58(chain.key("alice"))
+    for who in (f"{alice}:ZZZ", "notakey:ABC"):
+        response = await client.get(f"/identities/{who}")
+        assert response.status_code == 400 and "not a public key" in response.json()["error"]
+    assert (await client.get("/identities/@nobody")).status_code == 404
 
 
 async def test_requirements_of_a_member(client: httpx.AsyncClient, chain: Chain) -> None:
