@@ -12,7 +12,7 @@ from pathlib import Path
 from protocol.crypto import PublicKey
 from protocol.keys import Keypair, ScryptParams
 from wallet.client import DEFAULT_NODE, NodeClient
-from wallet.keystore import default_keyfile, public_key_in, read_keyfile
+from wallet.keystore import default_keyfile, public_key_in, read_any_keyfile
 from wallet.secrets import read_secret
 
 
@@ -49,7 +49,7 @@ class WalletContext:
                 password = read_secret("Password")
                 self._keypair = Keypair.from_scrypt(secret_identifier, password, self.scrypt_params)
             else:
-                self._keypair = read_keyfile(self.keyfile_path, read_secret("Passphrase"))
+                self._keypair = read_any_keyfile(self.keyfile_path, lambda: read_secret("Passphrase"))
         return self._keypair
 
     def public_key(self) -> PublicKey:

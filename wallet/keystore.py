@@ -1,6 +1,12 @@
-"""Where key files live and how they are written: atomically, private, never over an existing file."""
+"""Where key files live and how they are written: atomically, private, never over an existing file.
+
+The account's key file (`--key-file`, default ~/.config/june/key.json) may be in any format
+`wallet.keyformats` reads: a June key file, PubSec, WIF, seed hex, EWIF or DEWIF. Whatever makes
+it unusable is a `WalletError` naming the file, as it has always been for June key files.
+"""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import nacl.utils
@@ -12,11 +18,11 @@ from protocol.keyfile import (
     SALT_SIZE,
     KeyfileError,
     open_keyfile,
-    public_key_of,
     seal,
 )
-from protocol.keys import Keypair, parse_pubkey
+from protocol.keys import Keypair
 from wallet.errors import InputError, WalletError
+from wallet.keyformats import public_key_without_passphrase, read_key
 
 
 def default_keyfile() -> Path:
@@ -28,6 +34,12 @@ def default_keyfile() -> Path:
 def write_new_keyfile(path: Path, keypair: Keypair, passphrase: str) -> None:
     """Write `keypair` sealed under `passphrase` to a new file readable only by its owner."""
     text = seal(keypair, passphrase, salt=nacl.utils.random(SALT_SIZE), nonce=nacl.utils.random(NONCE_SIZE))
+    write_private_file(path, text)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to a new file readable only by its owner: never over an existing file (O_EXCL),
+    synced to disk, removed again if writing fails half-way."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -44,6 +56,7 @@ def write_new_keyfile(path: Path, keypair: Keypair, passphrase: str) -> None:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text, reading at most one character past the largest key file."""
     try:
         with path.open(encoding="utf-8") as source:
             text = source.read(MAX_KEYFILE_SIZE + 1)  # a larger file is refused, never loaded whole
@@ -52,20 +65,45 @@ def _read_text(path: Path) -> str:
     except (OSError, UnicodeError) as exc:
         raise WalletError(f"cannot read key file {path}: {exc}") from exc
     if len(text) > MAX_KEYFILE_SIZE:
-        raise WalletError(f"{path}: not a June key file: over {MAX_KEYFILE_SIZE} characters")
+        raise WalletError(f"{path}: not a key file: over {MAX_KEYFILE_SIZE} characters")
     return text
 
 
 def public_key_in(path: Path) -> PublicKey | None:
-    """The public key a key file shows in clear, without its passphrase; None when the file does
-    not show it (it must then be opened to know the key)."""
+    """The account's public key without a passphrase: shown in clear by a June key file, derived
+    from a PubSec (its pub line checked against its sec), WIF or seed file. None for EWIF and
+    DEWIF, which hide it, and for a file that cannot be read as a key: it must then be opened,
+    and opening it says why it cannot be."""
     try:
-        return parse_pubkey(public_key_of(_read_text(path)))
-    except KeyfileError:
+        return public_key_without_passphrase(_read_text(path))
+    except InputError:
         return None
 
 
+def read_any_keyfile(path: Path, ask_passphrase: Callable[[], str]) -> Keypair:
+    """The key pair in `path`, whatever its format (detected); the passphrase is asked through
+    `ask_passphrase` only for the encrypted ones (June key file, EWIF, DEWIF), and only once the
+    file has been checked."""
+    text = _read_text(path)
+    asking_failed: list[InputError] = []
+
+    def ask() -> str:
+        try:
+            return ask_passphrase()
+        except InputError as exc:  # no passphrase typed: the user's input, not the file, is at fault
+            asking_failed.append(exc)
+            raise
+
+    try:
+        return read_key(text, ask)
+    except InputError as exc:
+        if exc in asking_failed:
+            raise
+        raise WalletError(f"{path}: {exc}") from exc
+
+
 def read_keyfile(path: Path, passphrase: str) -> Keypair:
+    """Open a June key file (that format only) with a passphrase already in hand."""
     text = _read_text(path)
     try:
         return open_keyfile(text, passphrase)

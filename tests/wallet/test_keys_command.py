@@ -12,7 +12,7 @@ import pytest
 from protocol.keyfile import seal
 from protocol.keys import Keypair, pubkey_to_base58
 from tests.cli import run
-from wallet.commands.keys import pubsec_text
+from wallet.keyformats import pubsec_text
 
 
 def test_show_scrypt_prints_key_with_checksum(vectors: dict[str, Any]) -> None:
@@ -65,9 +65,11 @@ def test_generate_then_show_then_refuse_overwrite(tmp_path: Path) -> None:
 def test_wrong_passphrase_fails_in_plain_words(tmp_path: Path) -> None:
     path = tmp_path / "key.json"
     assert run("june", "keys", "generate", "--file", str(path), stdin="right passphrase\n").returncode == 0
-    result = run("june", "keys", "show", "--file", str(path), stdin="wrong passphrase\n")
+    out = tmp_path / "out.wif"
+    result = run("june", "--key-file", str(path), "keys", "export", str(out), stdin="wrong passphrase\n")
     assert result.returncode == 1
     assert "wrong passphrase" in result.stderr
+    assert not out.exists()
 
 
 def test_default_key_file_location(tmp_path: Path) -> None:
@@ -137,9 +139,10 @@ def test_an_existing_key_file_with_a_short_passphrase_still_opens(tmp_path: Path
     keypair = Keypair(bytes(32))
     path = tmp_path / "old.json"
     path.write_text(seal(keypair, "abc", salt=os.urandom(16), nonce=os.urandom(24), n=2**10))
-    shown = run("june", "keys", "show", "--file", str(path), "--json", stdin="abc\n")
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["pubkey"] == pubkey_to_base58(keypair.public_key)
+    seed = tmp_path / "seed"
+    opened = run("june", "--key-file", str(path), "keys", "export", str(seed), "--format", "seed", stdin="abc\n")
+    assert opened.returncode == 0, opened.stderr
+    assert seed.read_text().strip() == keypair.seed.hex()
 
 
 def _hostile_scrypt_file() -> str:
@@ -154,7 +157,7 @@ def _hostile_scrypt_file() -> str:
     [
         ("[" * 4000, "nested deeper than 4 levels"),
         (_hostile_scrypt_file(), "scrypt parameter p=1048576 is not an integer in [1, 16]: refused"),
-        ("x" * 100_000, "not a June key file: over 4096 characters"),
+        ("x" * 100_000, "not a key file: over 4096 characters"),
     ],
 )
 def test_a_hostile_key_file_is_refused_in_plain_words(tmp_path: Path, content: str, reason: str) -> None:
@@ -175,5 +178,5 @@ def test_import_refuses_an_oversized_pubsec_file(tmp_path: Path) -> None:
         "june", "keys", "import", str(big), "--file", str(tmp_path / "k.json"), stdin="a long passphrase\n"
     )
     assert result.returncode == 2
-    assert "not a PubSec file: larger than 1024 bytes" in result.stderr
+    assert "is not a key file: larger than 4096 bytes" in result.stderr
     assert not (tmp_path / "k.json").exists()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.keys import Keypair
-from wallet.commands.keys import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
+from wallet.keyformats import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
 from wallet.errors import InputError
 
 

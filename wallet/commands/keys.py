@@ -1,22 +1,38 @@
-"""`june keys`: show a public key; generate an encrypted key file; export and import PubSec files."""
+"""`june keys`: show a public key or check a checksum; generate an encrypted key file; export and
+import keys in every Ğ1 format (wallet/keyformats.py): PubSec, WIF, EWIF, DEWIF, seed hex."""
 
-import os
 from pathlib import Path
 
-import base58
 import click
 import nacl.utils
 
-from protocol.keys import SEED_SIZE, Keypair, checksum, pubkey_display, pubkey_to_base58
+from protocol.errors import InvalidKey
+from protocol.keys import SEED_SIZE, Keypair, checksum, parse_pubkey, pubkey_display, pubkey_to_base58
 from wallet.context import WalletContext
-from wallet.errors import InputError
-from wallet.keystore import default_keyfile, read_keyfile, write_new_keyfile
+from wallet.errors import InputError, WalletError
+from wallet.keyformats import (
+    DEWIF,
+    DEWIF_CURRENCIES,
+    DEWIF_NONCE_SIZE,
+    ENCRYPTED_FORMATS,
+    EWIF,
+    EXPORT_FORMATS,
+    MAX_KEY_TEXT_SIZE,
+    PUBSEC,
+    SEED,
+    WIF,
+    detect,
+    dewif_text,
+    ewif_text,
+    pubsec_text,
+    read_key,
+    seed_hex_text,
+    wif_text,
+)
+from wallet.keystore import default_keyfile, write_new_keyfile, write_private_file
 from wallet.options import json_option
 from wallet.render import emit
 from wallet.secrets import read_new_passphrase, read_secret
-
-#: A PubSec file has about 170 bytes; anything much larger is not one (and is not parsed).
-MAX_PUBSEC_SIZE = 1024
 
 
 @click.group()
@@ -25,29 +41,59 @@ def keys() -> None:
 
 
 @keys.command()
+@click.option("--scrypt", "use_scrypt", is_flag=True, help="Same as the global --scrypt.")
 @click.option(
-    "--scrypt", "use_scrypt", is_flag=True, help="Derive the key from a secret identifier and a password."
+    "--file",
+    "keyfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Same as the global --key-file.",
 )
-@click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Key file to open.")
 @json_option
 @click.pass_obj
 def show(ctx: WalletContext, use_scrypt: bool, keyfile: Path | None) -> None:
-    """Print the public key with its checksum.
+    """Print the public key with its checksum: of the account named by the global options
+    (--key-file in any format, --scrypt, --scrypt-params).
 
-    With --scrypt, asks for the secret identifier then the password (Ğ1-compatible credentials);
-    otherwise opens the key file (default: ~/.config/june/key.json) and asks for its passphrase.
+    A June key file, PubSec, WIF or seed file gives its key without a passphrase; an EWIF or DEWIF
+    asks for it; --scrypt asks for the secret identifier then the password.
     """
-    if use_scrypt and keyfile is not None:
+    ctx.use_scrypt = ctx.use_scrypt or use_scrypt
+    if keyfile is not None:
+        ctx.key_file = keyfile
+    if ctx.use_scrypt and ctx.key_file is not None:
         raise click.UsageError("choose --scrypt or --file, not both")
-    if use_scrypt:
-        secret_identifier = read_secret("Secret identifier")
-        password = read_secret("Password")
-        keypair = Keypair.from_scrypt(secret_identifier, password)
-    else:
-        path = keyfile or default_keyfile()
-        keypair = read_keyfile(path, read_secret("Passphrase"))
-    key = keypair.public_key
+    key = ctx.public_key()
     emit(ctx, {"pubkey": pubkey_to_base58(key), "checksum": checksum(key)}, pubkey_display(key))
+
+
+@keys.command("checksum")
+@click.argument("key")
+@json_option
+@click.pass_obj
+def checksum_command(ctx: WalletContext, key: str) -> None:
+    """Give a public key its checksum (KEY is `base58`), or verify one (KEY is `base58:CHK`):
+    exit status 1 when the written checksum is not the key's."""
+    encoded, sep, given = key.strip().partition(":")
+    try:
+        raw = parse_pubkey(encoded)
+    except InvalidKey as exc:
+        raise InputError(str(exc)) from exc
+    computed = checksum(raw)
+    valid = not sep or given == computed
+    data = {"pubkey": pubkey_to_base58(raw), "checksum": computed, "valid": valid}
+    if not sep:
+        emit(ctx, data, pubkey_display(raw))
+        return
+    if valid:
+        emit(ctx, data, f"{pubkey_display(raw)}: checksum OK")
+        return
+    if ctx.json:
+        emit(ctx, data, "")
+    # in text, nothing on standard output: a key whose checksum does not match must not be copied
+    raise WalletError(
+        f"checksum mismatch for {pubkey_to_base58(raw)}: written {given!r}, computed {computed!r} "
+        "(the key or its checksum is mistyped)"
+    )
 
 
 @keys.command()
@@ -74,93 +120,96 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
     )
 
 
-def pubsec_text(keypair: Keypair) -> str:
-    """The PubSec format of Ğ1 clients (Cesium, Silkaj): the public key and the 64-byte secret key."""
-    secret = keypair.seed + keypair.public_key
-    return (
-        f"Type: PubSec\nVersion: 1\npub: {pubkey_to_base58(keypair.public_key)}\n"
-        f"sec: {base58.b58encode(secret).decode()}\n"
-    )
-
-
-def parse_pubsec(text: str) -> Keypair:
-    """The key pair in a PubSec file; `InputError` with the reason for anything else.
-
-    PubSec carries no key derivation parameters (its secret is in the clear), so there is no
-    scrypt cost to bound; the text's size is bounded before it is parsed.
-    """
-    if len(text) > MAX_PUBSEC_SIZE:
-        raise InputError(f"not a PubSec file: {len(text)} characters (at most {MAX_PUBSEC_SIZE})")
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
-    if fields.get("type") != "PubSec" or "sec" not in fields:
-        raise InputError("not a PubSec file (expected lines Type: PubSec, pub: …, sec: …)")
-    try:
-        secret = base58.b58decode(fields["sec"])
-    except ValueError as exc:
-        raise InputError(f"the sec line is not Base58: {exc}") from exc
-    if len(secret) != 64:
-        raise InputError(f"the secret key has {len(secret)} bytes, a PubSec secret has 64")
-    keypair = Keypair(secret[:32])
-    if keypair.public_key != secret[32:] or (
-        "pub" in fields and fields["pub"] != pubkey_to_base58(keypair.public_key)
-    ):
-        raise InputError("the file's public key does not match its secret key")
-    return keypair
-
-
 @keys.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "key_format",
+    type=click.Choice(EXPORT_FORMATS),
+    default=PUBSEC,
+    show_default=True,
+    help="pubsec, wif and seed are in clear; ewif and dewif are encrypted under a new passphrase.",
+)
+@click.option(
+    "--currency",
+    type=click.Choice(list(DEWIF_CURRENCIES)),
+    default="g1",
+    show_default=True,
+    help="The currency a DEWIF names.",
+)
 @json_option
 @click.pass_obj
-def export_keys(ctx: WalletContext, path: Path) -> None:
-    """Write your account (the global --scrypt or --key-file) as an UNENCRYPTED PubSec file, for
-    another Ğ1 client; mode 0600, never overwritten."""
+def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) -> None:
+    """Write your account (the global --scrypt or --key-file) to PATH for another Ğ1 client
+    (Silkaj, DuniterPy, Cesium, Ğecko); mode 0600, never overwritten.
+
+    EWIF and DEWIF ask for the new file's passphrase (at least 8 characters) after the account's
+    own secrets.
+    """
+    if path.exists():
+        raise InputError(f"{path} already exists; June never overwrites it")
     keypair = ctx.keypair()
+    if key_format == EWIF:
+        text = ewif_text(keypair, read_new_passphrase())
+    elif key_format == DEWIF:
+        text = dewif_text(
+            keypair, read_new_passphrase(), nonce=nacl.utils.random(DEWIF_NONCE_SIZE), currency=currency
+        )
+    else:
+        text = {PUBSEC: pubsec_text, WIF: wif_text, SEED: seed_hex_text}[key_format](keypair)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
+        write_private_file(path, text)
+    except InputError as exc:
         raise InputError(f"{path} already exists; June never overwrites it") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(pubsec_text(keypair))
+    key = keypair.public_key
+    encrypted = key_format in ENCRYPTED_FORMATS
+    warning = (
+        "encrypted under its passphrase: keep both"
+        if encrypted
+        else "UNENCRYPTED: anyone who reads it can spend your money"
+    )
     emit(
         ctx,
-        {"pubkey": pubkey_to_base58(keypair.public_key), "file": str(path)},
-        f"{pubkey_display(keypair.public_key)} written to {path}: anyone who reads it can spend your money.",
+        {"pubkey": pubkey_to_base58(key), "file": str(path), "format": key_format, "encrypted": encrypted},
+        f"{pubkey_display(key)} written to {path} ({key_format}), {warning}.",
     )
 
 
-def read_pubsec(path: Path) -> str:
-    """The text of a PubSec file, reading no more than one byte past `MAX_PUBSEC_SIZE`."""
+def read_key_text(path: Path) -> str:
+    """The text of a key file to import, reading no more than one byte past `MAX_KEY_TEXT_SIZE`."""
     try:
         with path.open("rb") as source:
-            data = source.read(MAX_PUBSEC_SIZE + 1)
+            data = source.read(MAX_KEY_TEXT_SIZE + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc}") from exc
-    if len(data) > MAX_PUBSEC_SIZE:
-        raise InputError(f"{path} is not a PubSec file: larger than {MAX_PUBSEC_SIZE} bytes")
+    if len(data) > MAX_KEY_TEXT_SIZE:
+        raise InputError(f"{path} is not a key file: larger than {MAX_KEY_TEXT_SIZE} bytes")
     return data.decode("utf-8", errors="replace")
 
 
 @keys.command("import")
-@click.argument("pubsec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
 @json_option
 @click.pass_obj
-def import_keys(ctx: WalletContext, pubsec: Path, keyfile: Path | None) -> None:
-    """Import a PubSec file into an encrypted key file (never overwrites one).
+def import_keys(ctx: WalletContext, source: Path, keyfile: Path | None) -> None:
+    """Import a key in any Ğ1 format (detected: June key file, PubSec, WIF, EWIF, DEWIF, seed hex)
+    into an encrypted June key file (never overwrites one).
 
-    The new key file's passphrase must have at least 8 characters; key files made earlier with a
-    shorter one still open.
+    An EWIF, DEWIF or June key file first asks for its own passphrase. The new key file's
+    passphrase must have at least 8 characters; key files made earlier with a shorter one still
+    open.
     """
-    keypair = parse_pubsec(read_pubsec(pubsec))
     path = keyfile or default_keyfile()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")
+    text = read_key_text(source)
+    kind = detect(text)
+    keypair = read_key(text, lambda: read_secret(f"Passphrase of {source.name}"))
     write_new_keyfile(path, keypair, read_new_passphrase())
     key = keypair.public_key
     emit(
         ctx,
-        {"pubkey": pubkey_to_base58(key), "file": str(path)},
-        f"{pubkey_display(key)} imported into {path}",
+        {"pubkey": pubkey_to_base58(key), "file": str(path), "format": kind},
+        f"{pubkey_display(key)} imported from {kind} into {path}",
     )
