@@ -12,10 +12,14 @@ from datetime import datetime
 from typing import Any
 
 import click
+from rich.console import Console
 
 from wallet.context import WalletContext
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
+#: Width of tables written to a file or a pipe, where no terminal says how wide a line may be:
+#: wide enough that names and keys are not cut across lines.
+PIPE_WIDTH = 200
 #: How the node's refusals write a time ("… at median time 1797153570").
 _MEDIAN_TIME = re.compile(r"(?:at |until |from )?median time (\d{9,11})")
 
@@ -26,6 +30,11 @@ def emit(ctx: WalletContext, data: dict[str, Any], human: str) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         click.echo(human)
+
+
+def console() -> Console:
+    """Where tables are printed: the terminal's width, or `PIPE_WIDTH` when output is not one."""
+    return Console(width=None if click.get_text_stream("stdout").isatty() else PIPE_WIDTH)
 
 
 def date(timestamp: int | None) -> str:

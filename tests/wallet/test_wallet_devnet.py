@@ -5,6 +5,7 @@ history; a member revokes their identity; the wallet fails over between nodes.""
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ async def test_a_member_s_life_through_the_wallet(tmp_path: Path) -> None:
             await advance(devnet, DAY)
             await advance(devnet, 10)
             grace = await wallet.json("balance", secret="grace")
-            assert grace["balance"] > 0 and grace["balance_ud"] >= 1
+            assert grace["balance"] > 0 and Decimal(grace["balance_ud"]) >= 1
 
             sent = await wallet.json("send", "alice", "5", "--comment", "merci", secret="grace")
             assert sent["results"] == ["accepted"]

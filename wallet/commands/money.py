@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from protocol.amounts import account_minimum, format_cents
@@ -31,7 +30,7 @@ from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.options import json_option
 from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
-from wallet.render import emit, humanize, moment
+from wallet.render import console, emit, humanize, moment
 
 #: A recipients file is small: this many bytes at most.
 MAX_RECIPIENTS_FILE = 1 << 20
@@ -440,7 +439,7 @@ def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> No
         table.add_column(column, justify="right" if column in ("block", "amount") else "left")
     for row in rows:
         table.add_row(*row[:6])
-    Console(width=200 if ctx.full_pubkey else None).print(table)
+    console().print(table)
 
 
 @click.command()
