@@ -8,12 +8,15 @@ import click
 from protocol.errors import ProtocolError
 from protocol.keys import ScryptParams
 from wallet.client import DEFAULT_NODE, NodeClient
+from wallet.commands.chain import blocks, difficulty
+from wallet.commands.check import check
 from wallet.commands.documents import document
 from wallet.commands.keys import keys
 from wallet.commands.money import balance, history, money, send
 from wallet.commands.wot import lookup, wot
 from wallet.context import WalletContext
 from wallet.errors import WalletError
+from wallet.licence import licence
 from wallet.options import json_option
 from wallet.render import emit
 
@@ -85,7 +88,21 @@ def node_command(ctx: WalletContext) -> None:
     emit(ctx, {"nodes": rows, "agree": len({(h["number"], h["hash"]) for _, h in heads if h}) <= 1}, human)
 
 
-for _command in (keys, balance, send, history, money, wot, lookup, node_command, document):
+for _command in (
+    keys,
+    balance,
+    send,
+    history,
+    money,
+    wot,
+    lookup,
+    node_command,
+    document,
+    check,
+    blocks,
+    difficulty,
+    licence,
+):
     june.add_command(_command)
 
 

@@ -12,36 +12,47 @@ import click
 from wallet.context import WalletContext
 from wallet.errors import InputError
 from wallet.options import json_option
-from wallet.render import date, emit
+from wallet.render import emit, humanize, moment
 
 
-def _when(timestamp: int | None) -> str:
-    return f"{date(timestamp)} UTC" if timestamp else ""
+def _when(timestamp: int | None, now: int | None) -> str:
+    return moment(timestamp, now) if timestamp else ""
 
 
-def describe_answer(answer: dict[str, Any]) -> str:
-    """A node's answer to a submission, in words: accepted, known, or waiting (why, until when)."""
+def _reason(reason: Any, now: int | None) -> str:
+    return humanize(str(reason), now)
+
+
+def describe_answer(answer: dict[str, Any], now: int | None = None) -> str:
+    """A node's answer to a submission, in words: accepted, known, or waiting (why, until when).
+    Times read as moments from `now`, the chain's median time, when given."""
     result = str(answer["result"])
     if result == "waiting":
-        until = _when(answer.get("until"))
-        return f"waiting: {answer.get('reason')}" + (f" (valid from {until})" if until else "")
+        until = _when(answer.get("until"), now)
+        return f"waiting: {_reason(answer.get('reason'), now)}" + (f" (valid from {until})" if until else "")
     return result
 
 
-def describe_status(status: dict[str, Any]) -> str:
-    """A node's `GET /documents/{hash}` answer, in words."""
+def describe_status(status: dict[str, Any], now: int | None = None) -> str:
+    """A node's `GET /documents/{hash}` answer, in words (times as moments from `now`)."""
     state = str(status["state"])
     if state == "written":
         return f"written in block #{status['block']}"
     if state == "pending":
-        expires = _when(status.get("expires"))
+        expires = _when(status.get("expires"), now)
         return "pending: valid, waiting for a block" + (f" (or void after {expires})" if expires else "")
     if state == "waiting":
-        until = _when(status.get("until"))
-        return f"waiting: {status.get('reason')}" + (f" (valid from {until})" if until else "")
+        until = _when(status.get("until"), now)
+        return f"waiting: {_reason(status.get('reason'), now)}" + (f" (valid from {until})" if until else "")
     if state == "dropped":
-        return f"dropped: {status.get('reason')}"
+        return f"dropped: {_reason(status.get('reason'), now)}"
     return "unknown to this node (never sent here, or forgotten long ago)"
+
+
+def chain_time(client: Any) -> int | None:
+    """The head's median time, the present every rule (and every moment shown) is measured from."""
+    head = client.get("/node").get("head")
+    return None if head is None else int(head["median_time"])
 
 
 def follow_hint(hashes: list[str]) -> str:
@@ -57,10 +68,11 @@ def document(ctx: WalletContext, hashes: tuple[str, ...]) -> None:
     pending, waiting (why, until when), written in block N, or dropped (why)."""
     client = ctx.client()
     statuses = [client.get(f"/documents/{_full_hash(client, h)}") for h in hashes]
+    now = None if ctx.json else chain_time(client)
     emit(
         ctx,
         {"documents": statuses},
-        "\n".join(f"{s['hash'][:16]}…  {describe_status(s)}" for s in statuses),
+        "\n".join(f"{s['hash'][:16]}…  {describe_status(s, now)}" for s in statuses),
     )
 
 

@@ -1,9 +1,35 @@
 """`june wot …` and `june lookup`: identities, memberships, certifications and revocations.
 
 Every document is built and signed here, then sent to a node, which says accepted or which rule
-refused it. Certifying asks for the checks a careful member makes first.
+refused it (its times written as moments of the chain's clock). Certifying shows the licence's
+checks first. Each document a node acknowledges is noted in the journal (`wallet.journal`), so that
+`june check` can tell when one is dropped.
+
+A revocation file is text, so that it can be printed, read and checked by eye. PEM-like:
+
+    June revocation document: publishing it revokes the identity below for ever.
+    Currency: g1
+    Uid: alice
+    Public key: <base58>:<checksum>
+    Identity hash: <64 hexadecimal characters>
+    Warning: anyone who has this file can revoke this identity. Keep it offline and private.
+    Warning: publish it only if the key is lost or stolen: june wot revocation publish FILE
+
+    -----BEGIN JUNE REVOCATION-----
+    <Base64 of the signed document's canonical CBOR bytes, lines of 64 characters>
+    -----END JUNE REVOCATION-----
+
+Only the block between the markers counts: the signed document (currency, key, identity hash,
+signature). `Name: value` lines above it are for people; `verify` checks that they agree with the
+document. The file is created with mode 0600, never over an existing one, and synced to disk
+before June says it is written. Files made before this format (the bare CBOR bytes) are still read.
 """
 
+import base64
+import binascii
+import os
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,37 +37,75 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from protocol.crypto import parse_hash_hex
+from protocol.crypto import hash_hex, parse_hash_hex
 from protocol.documents import BlockRef, Certification, Identity, Membership, MembershipType, Revocation
-from protocol.keys import parse_pubkey, pubkey_to_base58
-from wallet.client import NodeClient
+from protocol.errors import ProtocolError
+from protocol.keys import parse_pubkey, pubkey_display, pubkey_to_base58
+from wallet.client import NodeClient, Refused
+from wallet.commands.check import WARN_DAYS, ProblemsFound, ahead
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.journal import remember_sent
+from wallet.licence import CERTIFYING
 from wallet.options import json_option
-from wallet.render import date, emit
+from wallet.render import emit, humanize, moment
 
-LICENCE = (
-    "Before you certify, make sure you know this person well enough to contact them, that you have\n"
-    "checked their public key with them, and that they have only one identity (the Ğ1 licence)."
+BEGIN = "-----BEGIN JUNE REVOCATION-----"
+END = "-----END JUNE REVOCATION-----"
+TITLE = "June revocation document: publishing it revokes the identity below for ever."
+WARNINGS = (
+    "anyone who has this file can revoke this identity. Keep it offline and private.",
+    "publish it only if the key is lost or stolen: june wot revocation publish FILE",
 )
 
 
-def blockstamp(client: NodeClient) -> tuple[str, BlockRef]:
+@dataclass(frozen=True)
+class Head:
+    """The node's currency and head: the block new documents refer to, and the chain's present."""
+
+    currency: str
+    ref: BlockRef
+    median_time: int
+
+
+def head_of(client: NodeClient) -> Head:
     node = client.get("/node")
     head = node["head"]
     if head is None:
         raise WalletError("the node has no chain yet")
-    return node["currency"], BlockRef(head["number"], parse_hash_hex(head["hash"]))
+    return Head(node["currency"], BlockRef(head["number"], parse_hash_hex(head["hash"])), head["median_time"])
 
 
-def submitted(ctx: WalletContext, client: NodeClient, document: Any, what: str) -> None:
-    answer = client.submit(document.to_bytes())
+def blockstamp(client: NodeClient) -> tuple[str, BlockRef]:
+    head = head_of(client)
+    return head.currency, head.ref
+
+
+def submit(client: NodeClient, raw: bytes, now: int | None) -> dict[str, Any]:
+    """Send a signed document; a refusal's times are rewritten as moments from `now`."""
+    try:
+        answer: dict[str, Any] = client.submit(raw)
+    except Refused as exc:
+        raise Refused(exc.status, humanize(exc.reason, now), exc.rule) from None
+    return answer
+
+
+def report(ctx: WalletContext, answer: dict[str, Any], kind: str, what: str, now: int | None) -> None:
+    """Note an acknowledged document in the journal and say what the node answered."""
+    remember_sent(answer, kind, what)
     emit(
         ctx,
         {key: answer[key] for key in ("result", "hash", "kind", "reason", "until") if key in answer},
-        f"{what}: {describe_answer(answer)}\n{follow_hint([str(answer['hash'])])}",
+        f"{what}: {describe_answer(answer, now)}\n{follow_hint([str(answer['hash'])])}",
     )
+
+
+def submitted(
+    ctx: WalletContext, client: NodeClient, document: Any, what: str, now: int | None = None
+) -> None:
+    answer = submit(client, document.to_bytes(), now)
+    report(ctx, answer, str(answer.get("kind") or type(document).__name__.lower()), what, now)
 
 
 @click.group()
@@ -56,12 +120,13 @@ def wot() -> None:
 def publish(ctx: WalletContext, uid: str) -> None:
     """Publish your identity under the pseudonym UID (then ask members to certify you)."""
     client = ctx.client()
-    currency, ref = blockstamp(client)
-    submitted(ctx, client, Identity.create(ctx.keypair(), currency, uid, ref), f"identity {uid!r}")
+    head = head_of(client)
+    document = Identity.create(ctx.keypair(), head.currency, uid, head.ref)
+    submitted(ctx, client, document, f"identity {uid!r}", head.median_time)
 
 
 def _own_uid(ctx: WalletContext, client: NodeClient) -> str:
-    identity = client.get(f"/identities/{pubkey_to_base58(ctx.keypair().public_key)}")
+    identity = client.get(f"/identities/{pubkey_to_base58(ctx.public_key())}")
     return str(identity["uid"])
 
 
@@ -71,10 +136,10 @@ def _own_uid(ctx: WalletContext, client: NodeClient) -> str:
 def join(ctx: WalletContext) -> None:
     """Ask for membership (a newcomer), or renew it (a member)."""
     client = ctx.client()
-    currency, ref = blockstamp(client)
+    head = head_of(client)
     uid = _own_uid(ctx, client)
-    document = Membership.create(ctx.keypair(), currency, MembershipType.IN, uid, ref)
-    submitted(ctx, client, document, f"membership request of {uid!r}")
+    document = Membership.create(ctx.keypair(), head.currency, MembershipType.IN, uid, head.ref)
+    submitted(ctx, client, document, f"membership request of {uid!r}", head.median_time)
 
 
 wot.add_command(join, name="renew")
@@ -86,12 +151,12 @@ wot.add_command(join, name="renew")
 def leave(ctx: WalletContext) -> None:
     """Leave the web of trust (you stop receiving UDs; your identity stays)."""
     client = ctx.client()
-    currency, ref = blockstamp(client)
+    head = head_of(client)
     uid = _own_uid(ctx, client)
     if not ctx.assume_yes and not ctx.json:
         click.confirm(f"Leave the web of trust as {uid!r}?", abort=True, err=True)
-    document = Membership.create(ctx.keypair(), currency, MembershipType.OUT, uid, ref)
-    submitted(ctx, client, document, f"leaving request of {uid!r}")
+    document = Membership.create(ctx.keypair(), head.currency, MembershipType.OUT, uid, head.ref)
+    submitted(ctx, client, document, f"leaving request of {uid!r}", head.median_time)
 
 
 @wot.command()
@@ -122,12 +187,111 @@ def certify(ctx: WalletContext, who: str) -> None:
             + (" — outdistanced for now" if distance["outdistanced"] else ""),
             err=True,
         )
-        click.echo(LICENCE, err=True)
+        click.echo(f"\n{CERTIFYING}\n(the whole licence: june licence)\n", err=True)
         if not ctx.assume_yes:
             click.confirm(f"Certify {target['uid']} ({target['pubkey']})?", abort=True, err=True)
-    currency, ref = blockstamp(client)
-    document = Certification.create(keypair, currency, receiver, parse_hash_hex(target["identity_hash"]), ref)
-    submitted(ctx, client, document, f"certification of {target['uid']!r}")
+    head = head_of(client)
+    document = Certification.create(
+        keypair, head.currency, receiver, parse_hash_hex(target["identity_hash"]), head.ref
+    )
+    submitted(ctx, client, document, f"certification of {target['uid']!r}", head.median_time)
+
+
+# --- revocation files -------------------------------------------------------------------------
+
+
+def revocation_text(document: Revocation, uid: str) -> str:
+    """The revocation file's text (format in the module docstring)."""
+    body = base64.b64encode(document.to_bytes()).decode("ascii")
+    lines = [
+        TITLE,
+        f"Currency: {document.currency}",
+        f"Uid: {uid}",
+        f"Public key: {pubkey_display(document.issuer)}",
+        f"Identity hash: {hash_hex(document.identity)}",
+        *(f"Warning: {warning}" for warning in WARNINGS),
+        "",
+        BEGIN,
+        *textwrap.wrap(body, 64),
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def read_revocation(data: bytes, source: str) -> tuple[Revocation, dict[str, str]]:
+    """A revocation file's document and its header lines (`name` in lower case → value); the old
+    binary form (bare CBOR) has no header. Raise `InputError` for anything else."""
+    headers: dict[str, str] = {}
+    if BEGIN.encode() in data:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source} is not a June revocation file: {exc}") from exc
+        before, _, rest = text.partition(BEGIN)
+        inside, found_end, _after = rest.partition(END)
+        if not found_end:
+            raise InputError(f"{source} is cut short: no {END} line")
+        for line in before.splitlines():
+            name, colon, value = line.partition(":")
+            if colon and name.strip() and name.strip().lower() != "warning":
+                headers[name.strip().lower()] = value.strip()
+        try:
+            raw = base64.b64decode("".join(inside.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InputError(f"{source}: the block between the markers is not Base64: {exc}") from exc
+    else:
+        raw = data
+    try:
+        return Revocation.from_bytes(raw), headers
+    except ProtocolError as exc:
+        raise InputError(f"{source} holds no revocation document: {exc}") from exc
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only (0600), never over an existing file, synced to disk."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise InputError(f"{path} already exists; June never overwrites it") from exc
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    try:  # the directory entry too, so the file survives a crash right after
+        directory = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    except OSError:
+        pass
+    finally:
+        os.close(directory)
+
+
+def _own_identity(ctx: WalletContext, client: NodeClient) -> dict[str, Any]:
+    try:
+        identity: dict[str, Any] = client.get(f"/identities/{pubkey_to_base58(ctx.public_key())}")
+    except Refused as exc:
+        if exc.status == 404:
+            raise WalletError("you have no published identity to revoke") from None
+        raise
+    if identity["identity_hash"] is None:
+        raise WalletError("you have no published identity to revoke")
+    return identity
+
+
+def _own_revocation(ctx: WalletContext, client: NodeClient) -> tuple[Revocation, dict[str, Any], Head]:
+    head = head_of(client)
+    identity = _own_identity(ctx, client)
+    if identity["status"] == "revoked":
+        raise WalletError(f"{identity['uid']} is already revoked")
+    document = Revocation.create(ctx.keypair(), head.currency, parse_hash_hex(identity["identity_hash"]))
+    return document, identity, head
 
 
 @wot.group()
@@ -141,23 +305,30 @@ def revocation() -> None:
 @json_option
 @click.pass_obj
 def revocation_create(ctx: WalletContext, path: Path) -> None:
-    """Write a signed revocation of your identity to PATH (never overwritten)."""
+    """Write a signed revocation of your identity to PATH: text, private (0600), never overwritten."""
     client = ctx.client()
-    currency, _ref = blockstamp(client)
-    identity = client.get(f"/identities/{pubkey_to_base58(ctx.keypair().public_key)}")
-    if identity["identity_hash"] is None:
-        raise WalletError("you have no published identity to revoke")
-    document = Revocation.create(ctx.keypair(), currency, parse_hash_hex(identity["identity_hash"]))
-    try:
-        with path.open("xb") as out:
-            out.write(document.to_bytes())
-    except FileExistsError as exc:
-        raise InputError(f"{path} already exists; June never overwrites it") from exc
+    if path.exists():
+        raise InputError(f"{path} already exists; June never overwrites it")
+    document, identity, _head = _own_revocation(ctx, client)
+    write_private(path, revocation_text(document, str(identity["uid"])))
     emit(
         ctx,
-        {"file": str(path)},
-        f"Revocation of {identity['uid']!r} written to {path}: keep it offline and safe.",
+        {
+            "file": str(path),
+            "uid": identity["uid"],
+            "pubkey": pubkey_display(document.issuer),
+            "identity_hash": hash_hex(document.identity),
+            "hash": hash_hex(document.hash),
+        },
+        f"Revocation of {identity['uid']!r} written to {path}: keep it offline, private and safe.\n"
+        f"Check it any time with: june wot revocation verify {path}",
     )
+
+
+def _describe_file(document: Revocation, headers: dict[str, str]) -> str:
+    uid = headers.get("uid")
+    key = pubkey_display(document.issuer)
+    return f"{uid} ({key})" if uid else key
 
 
 @revocation.command("publish")
@@ -167,10 +338,140 @@ def revocation_create(ctx: WalletContext, path: Path) -> None:
 def revocation_publish(ctx: WalletContext, path: Path) -> None:
     """Publish the revocation kept in PATH (no key needed: it is already signed)."""
     client = ctx.client()
-    if not ctx.assume_yes and not ctx.json:
-        click.confirm("Revoke this identity for good? It can never be a member again.", abort=True, err=True)
-    answer = client.submit(path.read_bytes())
-    emit(ctx, answer, f"revocation: {describe_answer(answer)}\n{follow_hint([str(answer['hash'])])}")
+    document, headers = read_revocation(path.read_bytes(), str(path))
+    named = _describe_file(document, headers)
+    if not ctx.assume_yes:
+        click.confirm(f"Revoke {named} for good? It can never be a member again.", abort=True, err=True)
+    now = head_of(client).median_time
+    answer = submit(client, document.to_bytes(), now)
+    report(ctx, answer, "revocation", f"revocation of {named}", now)
+
+
+def verify_revocation(client: NodeClient, document: Revocation, headers: dict[str, str]) -> dict[str, Any]:
+    """Whether a revocation would be accepted now: its signature, that its header agrees with it,
+    and, on the node, the currency and an identity with that hash, not revoked yet. `problems`
+    lists what is wrong, in words; empty when the file is good."""
+    problems: list[str] = []
+    key = pubkey_display(document.issuer)
+    signature_valid = document.is_signature_valid()
+    if not signature_valid:
+        problems.append("the signature does not verify: the file is damaged, or not signed by this key")
+    declared = {
+        "currency": document.currency,
+        "public key": key,
+        "identity hash": hash_hex(document.identity),
+    }
+    for name, value in declared.items():
+        if name in headers and headers[name].lower() != value.lower():
+            problems.append(f"the header says {name} {headers[name]!r}, the signed document {value!r}")
+    head = head_of(client)
+    if head.currency != document.currency:
+        problems.append(
+            f"the document is for the currency {document.currency!r}, the node's is {head.currency!r}"
+        )
+    identity: dict[str, Any] | None = None
+    try:
+        identity = client.get(f"/identities/{pubkey_to_base58(document.issuer)}")
+    except Refused as exc:
+        if exc.status != 404:
+            raise
+        problems.append(f"the node knows no identity of the key {key}")
+    pending = False
+    if identity is not None:
+        if identity["identity_hash"] != hash_hex(document.identity):
+            problems.append(
+                f"the identity of {key} on the node ({identity['uid']}, {identity['identity_hash']}) is not "
+                "the one this document revokes"
+            )
+        elif identity["status"] == "revoked":
+            when = moment(identity["revoked_on"], head.median_time)
+            problems.append(f"{identity['uid']} is already revoked ({when})")
+        else:
+            waiting = client.get("/pending", kind="revocation", issuer=pubkey_to_base58(document.issuer))
+            pending = any(entry["hash"] == hash_hex(document.hash) for entry in waiting)
+    return {
+        "valid": not problems,
+        "problems": problems,
+        "currency": document.currency,
+        "uid": identity["uid"] if identity is not None else headers.get("uid"),
+        "pubkey": key,
+        "identity_hash": hash_hex(document.identity),
+        "hash": hash_hex(document.hash),
+        "signature_valid": signature_valid,
+        "identity_status": None if identity is None else identity["status"],
+        "pending": pending,
+    }
+
+
+@revocation.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def revocation_verify(ctx: WalletContext, path: Path) -> None:
+    """Check the revocation in PATH: readable, signed, for an identity the node knows and that is
+    not revoked yet (exit 3 and why otherwise). Needs no key; publishes nothing."""
+    document, headers = read_revocation(path.read_bytes(), str(path))
+    result = {"file": str(path), **verify_revocation(ctx.client(), document, headers)}
+    lines = [
+        f"uid      : {result['uid'] or '—'}",
+        f"key      : {result['pubkey']}",
+        f"currency : {result['currency']}",
+        f"identity : {result['identity_hash']}",
+        f"signature: {'valid' if result['signature_valid'] else 'INVALID'}",
+    ]
+    if result["pending"]:
+        lines.append("already sent: it waits in the node's pool for a block")
+    lines += [f"✗ {problem}" for problem in result["problems"]]
+    if result["valid"]:
+        lines.append("✓ this revocation would be accepted: keep it safe")
+    emit(ctx, result, "\n".join(lines))
+    if not result["valid"]:
+        raise ProblemsFound(f"{path} cannot revoke: {result['problems'][0]}")
+
+
+@wot.command()
+@json_option
+@click.pass_obj
+def revoke(ctx: WalletContext) -> None:
+    """Revoke your identity now, for good (creates the revocation and publishes it; needs your key)."""
+    client = ctx.client()
+    identity = _own_identity(ctx, client)
+    if not ctx.assume_yes:
+        click.confirm(
+            f"Revoke {identity['uid']} for good? It can never be a member again; this cannot be undone.",
+            abort=True,
+            err=True,
+        )
+    document, identity, head = _own_revocation(ctx, client)
+    answer = submit(client, document.to_bytes(), head.median_time)
+    report(ctx, answer, "revocation", f"revocation of {identity['uid']!r}", head.median_time)
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def standing(needs: dict[str, Any], revoked_on: int | None) -> str:
+    """Where an identity stands, in words, with the date that matters (from `/wot/{who}/requirements`)."""
+    now = needs["median_time"]
+    status, membership = needs["status"], needs["membership"]
+    if status == "revoked":
+        return f"revoked ({moment(revoked_on, now)})" if revoked_on is not None else "revoked"
+    if status == "member" and membership is not None:
+        ends = moment(membership["expires_on"], now)
+        if membership["leaving"]:
+            return f"member leaving (no renewal; membership ends {ends})"
+        return f"member (membership ends {ends})"
+    if status == "pending":
+        return "pending (the identity is not written yet)"
+    words = str(status)
+    details = []
+    if membership is not None:
+        details.append(f"membership ended {moment(membership['expires_on'], now)}")
+        if membership["revokes_on"] > now:
+            details.append(f"join again before {moment(membership['revokes_on'], now)} or it is revoked")
+    if needs.get("membership_pending"):
+        details.append("a membership request is pending")
+    return words + (f" ({'; '.join(details)})" if details else "")
 
 
 @wot.command()
@@ -178,36 +479,48 @@ def revocation_publish(ctx: WalletContext, path: Path) -> None:
 @json_option
 @click.pass_obj
 def status(ctx: WalletContext, who: str | None) -> None:
-    """Membership of WHO (default: you): certifications received and given, expiries, what is missing."""
+    """Where WHO stands (default: you): member, leaving, revoked, excluded or pending; certifications
+    received and given, expiries, what is missing. Warns 30 days ahead of a membership's end or of
+    running short of certifications."""
     client = ctx.client()
-    who = who or pubkey_to_base58(ctx.keypair().public_key)
+    who = who or pubkey_to_base58(ctx.public_key())
     needs = client.get(f"/wot/{who}/requirements")
+    revoked_on = None
+    if needs["status"] == "revoked":
+        key = pubkey_to_base58(parse_pubkey(needs["pubkey"]))
+        revoked_on = client.get(f"/identities/{key}")["revoked_on"]
+    now = needs["median_time"]
+    state = standing(needs, revoked_on)
+    warnings = ahead(needs, WARN_DAYS)
     if ctx.json:
-        emit(ctx, needs, "")
+        emit(ctx, {**needs, "revoked_on": revoked_on, "standing": state, "warnings": warnings}, "")
         return
     console = Console()
-    membership = needs["membership"]
-    console.print(f"[bold]{needs['uid']}[/bold]  {needs['pubkey']}  {needs['status']}")
-    if membership:
-        console.print(f"membership expires {date(membership['expires_on'])} UTC")
-    table = Table(title="certifications received")
+    console.print(f"[bold]{needs['uid']}[/bold]  {needs['pubkey']}", highlight=False)
+    console.print(state, highlight=False)
+    for warning in warnings:
+        console.print(f"[bold yellow]warning:[/bold yellow] {warning['message']}", highlight=False)
+    received = needs["certifications"]
+    table = Table(
+        title=f"certifications received ({len(received['received'])} live, {received['needed']} needed)"
+    )
     for column in ("from", "expires"):
         table.add_column(column)
-    for cert in needs["certifications"]["received"]:
-        table.add_row(cert["uid"] or cert["issuer"], date(cert["expires_on"]))
-    for issuer in needs["certifications"]["pending"]:
+    for cert in received["received"]:
+        table.add_row(cert["uid"] or cert["issuer"], moment(cert["expires_on"], now))
+    for issuer in received["pending"]:
         table.add_row(issuer, "pending")
     console.print(table)
-    given = Table(title="certifications given")
+    given = Table(title=f"certifications given ({len(received['issued'])} of {received['stock']})")
     for column in ("to", "expires"):
         given.add_column(column)
-    for cert in needs["certifications"]["issued"]:
-        given.add_row(cert["uid"] or cert["receiver"], date(cert["expires_on"]))
+    for cert in received["issued"]:
+        given.add_row(cert["uid"] or cert["receiver"], moment(cert["expires_on"], now))
     console.print(given)
     distance = needs["distance"]
     console.print(f"distance: reached by {distance['reached']} of {distance['sentries']} sentries")
     for line in needs["missing"] or ["nothing is missing"]:
-        console.print(f"• {line}")
+        console.print(f"• {humanize(line, now)}", highlight=False)
 
 
 @click.command()
