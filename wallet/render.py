@@ -21,7 +21,7 @@ _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 #: wide enough that names and keys are not cut across lines.
 PIPE_WIDTH = 200
 #: How the node's refusals write a time ("… at median time 1797153570").
-_MEDIAN_TIME = re.compile(r"(?:at |until |from )?median time (\d{9,11})")
+_MEDIAN_TIME = re.compile(r"((?:at|until|from) )?median time (\d{9,11})")
 
 
 def emit(ctx: WalletContext, data: dict[str, Any], human: str) -> None:
@@ -73,4 +73,11 @@ def moment(timestamp: int | None, now: int | None) -> str:
 
 def humanize(text: str, now: int | None) -> str:
     """A node's message with its Unix times ("at median time 1797153570") written as moments."""
-    return _MEDIAN_TIME.sub(lambda match: moment(int(match.group(1)), now), text)
+
+    def written(match: re.Match[str]) -> str:
+        timestamp = int(match.group(2))
+        if now is None:  # no present to count from: the date, after its preposition
+            return f"{match.group(1) or ''}{date(timestamp)}"
+        return moment(timestamp, now)
+
+    return _MEDIAN_TIME.sub(written, text)
