@@ -24,6 +24,7 @@ from node.datadir import STORE_NAME, NodeConfig, read_config, write_config
 from node.errors import NodeError
 from node.node import Node
 from node.store import LevelStore
+from protocol.amounts import format_cents
 from protocol.documents import Block
 from protocol.genesis import DEV_NAMES, dev_keypair
 
@@ -61,11 +62,11 @@ class DevnetView:
 
     def line(self) -> str:
         date = datetime.fromtimestamp(self.clock_time, UTC).strftime("%Y-%m-%d %H:%M")
-        ud = "none yet" if self.dividend is None else f"{self.dividend / 100 * 10**self.unit_base:.2f}"
+        ud = "none yet" if self.dividend is None else format_cents(self.dividend * 10**self.unit_base)
         heads = f"{self.heights[0]}" if self.agreed else "/".join(map(str, self.heights)) + " (syncing)"
         return (
             f"dev clock {date} UTC | block {heads} | members {self.members} | "
-            f"UD {ud} | mass {self.mass / 100:.2f}"
+            f"UD {ud} | mass {format_cents(self.mass)}"
         )
 
 

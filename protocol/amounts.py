@@ -17,10 +17,12 @@ def amount_in_cents(amount: int, base: int) -> int:
     return int(amount * 10**base)
 
 
-def format_cents(cents: int) -> str:
-    """`1234` → `"12.34"`, `-5` → `"-0.05"`: the one way June writes an amount (integers only)."""
+def format_cents(cents: int, *, grouped: bool = False) -> str:
+    """`1234` → `"12.34"`, `-5` → `"-0.05"`: the one way June writes an amount (integers only);
+    `grouped` separates thousands (`"1,234,567.89"`) for large totals in reports."""
     sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    units = f"{abs(cents) // 100:,}" if grouped else f"{abs(cents) // 100}"
+    return f"{sign}{units}.{abs(cents) % 100:02d}"
 
 
 def account_minimum(unit_base: int) -> int:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from node.audit.replay import AuditReport, Dividend, Violation
+from protocol.amounts import format_cents
 from protocol.crypto import hash_hex
 
 #: Violations listed on the terminal; JSON always lists them all.
@@ -194,7 +195,7 @@ def _sample(rows: list[T]) -> list[T]:
 
 
 def _money(cents: int) -> str:
-    return f"{cents / 100:,.2f}"
+    return format_cents(cents, grouped=True)
 
 
 def _date(timestamp: int) -> str:

@@ -26,6 +26,7 @@ from node.datadir import (
 from node.errors import DiskFull, NodeError
 from node.intake import BlockIntake
 from node.store import LevelStore
+from protocol.amounts import format_cents
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.forge import build_genesis, prove
@@ -168,10 +169,11 @@ def status(datadir: Path, as_json: bool) -> None:
         console.print("no block yet")
         return
     console.print(f"head #{head['number']} {head['hash'][:16]}… state {head['state_digest'][:16]}…")
-    mass = summary["monetary_mass"] / 100
+    ud = format_cents(summary["dividend"] * 10 ** summary["unit_base"])
     console.print(
-        f"{summary['members']} members, UD {summary['dividend'] * 10 ** summary['unit_base'] / 100:.2f}, "
-        f"monetary mass {mass:,.2f}, {summary['fork_candidates']} fork candidates"
+        f"{summary['members']} members, UD {ud}, "
+        f"monetary mass {format_cents(summary['monetary_mass'], grouped=True)}, "
+        f"{summary['fork_candidates']} fork candidates"
     )
 
 
