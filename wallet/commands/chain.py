@@ -8,7 +8,6 @@ Issuers are shown by uid when they have an identity, else by a shortened key (wh
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from protocol.amounts import format_cents
@@ -16,7 +15,7 @@ from wallet.client import NodeClient, Refused
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.options import json_option
-from wallet.render import date, emit
+from wallet.render import console, date, emit
 
 #: The node's largest page of `GET /blocks`.
 PAGE = 100
@@ -97,8 +96,9 @@ def blocks(ctx: WalletContext, last: int | None, start: int | None, limit: int |
         return
     names = Names(client, ctx.full_pubkey)
     table = Table(title=f"blocks #{start}–#{start + len(found) - 1} (head #{head['number']})")
-    for column in ("#", "time", "issuer", "members", "UD", "idty", "cert", "join", "tx"):
-        table.add_column(column, justify="right" if column not in ("time", "issuer") else "left")
+    for column in ("#", "time", "issuer", "N", "UD", "idty", "cert", "join", "tx"):
+        table.add_column(column, justify="left" if column in ("time", "issuer") else "right", no_wrap=True)
+    table.caption = "N: members; documents written: identities, certifications, joiners, transactions"
     for block in reversed(found):
         dividend = block["dividend"]
         table.add_row(
@@ -112,7 +112,7 @@ def blocks(ctx: WalletContext, last: int | None, start: int | None, limit: int |
             str(len(block["joiners"])),
             str(len(block["transactions"])),
         )
-    Console().print(table)
+    console().print(table)
 
 
 def hash_pattern(difficulty: int) -> str:
@@ -151,4 +151,4 @@ def difficulty(ctx: WalletContext) -> None:
             hash_pattern(row["difficulty"]),
             str(row["blocks_in_frame"]),
         )
-    Console().print(table)
+    console().print(table)

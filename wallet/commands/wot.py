@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from protocol.crypto import hash_hex, parse_hash_hex
@@ -49,7 +48,7 @@ from wallet.errors import InputError, WalletError
 from wallet.journal import remember_sent
 from wallet.licence import CERTIFYING
 from wallet.options import json_option
-from wallet.render import emit, humanize, moment
+from wallet.render import console, emit, humanize, moment
 
 BEGIN = "-----BEGIN JUNE REVOCATION-----"
 END = "-----END JUNE REVOCATION-----"
@@ -495,32 +494,35 @@ def status(ctx: WalletContext, who: str | None) -> None:
     if ctx.json:
         emit(ctx, {**needs, "revoked_on": revoked_on, "standing": state, "warnings": warnings}, "")
         return
-    console = Console()
-    console.print(f"[bold]{needs['uid']}[/bold]  {needs['pubkey']}", highlight=False)
-    console.print(state, highlight=False)
+    out = console()
+    out.print(f"[bold]{needs['uid']}[/bold]  {needs['pubkey']}", highlight=False)
+    out.print(state, highlight=False)
     for warning in warnings:
-        console.print(f"[bold yellow]warning:[/bold yellow] {warning['message']}", highlight=False)
+        out.print(f"[bold yellow]warning:[/bold yellow] {warning['message']}", highlight=False)
     received = needs["certifications"]
-    table = Table(
-        title=f"certifications received ({len(received['received'])} live, {received['needed']} needed)"
+    out.print(
+        f"certifications received: {len(received['received'])} live, {received['needed']} needed",
+        highlight=False,
     )
+    table = Table()
     for column in ("from", "expires"):
         table.add_column(column)
     for cert in received["received"]:
         table.add_row(cert["uid"] or cert["issuer"], moment(cert["expires_on"], now))
     for issuer in received["pending"]:
         table.add_row(issuer, "pending")
-    console.print(table)
-    given = Table(title=f"certifications given ({len(received['issued'])} of {received['stock']})")
+    out.print(table)
+    out.print(f"certifications given: {len(received['issued'])} of {received['stock']}", highlight=False)
+    given = Table()
     for column in ("to", "expires"):
         given.add_column(column)
     for cert in received["issued"]:
         given.add_row(cert["uid"] or cert["receiver"], moment(cert["expires_on"], now))
-    console.print(given)
+    out.print(given)
     distance = needs["distance"]
-    console.print(f"distance: reached by {distance['reached']} of {distance['sentries']} sentries")
+    out.print(f"distance: reached by {distance['reached']} of {distance['sentries']} sentries")
     for line in needs["missing"] or ["nothing is missing"]:
-        console.print(f"• {humanize(line, now)}", highlight=False)
+        out.print(f"• {humanize(line, now)}", highlight=False)
 
 
 @click.command()
