@@ -24,6 +24,7 @@ from wallet.commands.wot import BEGIN, END, read_revocation, revocation_text, st
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.journal import remember_sent, sent_documents
+from wallet.keystore import write_new_keyfile
 from wallet.licence import CERTIFYING, LICENCE
 
 NOW = 1_800_000_000
@@ -31,7 +32,13 @@ DAY = 86400
 ALICE = dev_keypair("alice")
 ALICE_KEY = pubkey_display(ALICE.public_key)
 IDENTITY = sha256(b"alice's identity")
-HEAD = {"number": 41, "hash": "ab" * 32, "median_time": NOW, "time": NOW + 5, "issuer": ALICE_KEY}
+HEAD: dict[str, Any] = {
+    "number": 41,
+    "hash": "ab" * 32,
+    "median_time": NOW,
+    "time": NOW + 5,
+    "issuer": ALICE_KEY,
+}
 Route = Any
 
 
@@ -284,7 +291,7 @@ def test_check_reports_a_dropped_document_once_asked() -> None:
     remember_sent({"result": "accepted", "hash": "aa" * 32}, "certification", "certification of 'bob'")
     remember_sent({"result": "accepted", "hash": "bb" * 32}, "transaction", "payment to carol")
     remember_sent({"result": "accepted", "hash": "cc" * 32}, "identity", "identity 'alice'")
-    statuses = {
+    statuses: dict[str, dict[str, Any]] = {
         "aa" * 32: {"state": "dropped", "reason": f"too late: void since median time {NOW - DAY}"},
         "bb" * 32: {"state": "written", "block": 40},
         "cc" * 32: {"state": "pending"},
@@ -370,3 +377,14 @@ def test_the_licence_is_shown_whole_and_certify_uses_it() -> None:
     code, out, _err = run(Node({}), "licence")
     assert code == 0 and out.strip() == LICENCE.strip() and CERTIFYING in LICENCE
     assert "revocation" in CERTIFYING and "one identity" in CERTIFYING
+
+
+def test_reads_of_your_own_account_need_no_passphrase(tmp_path: Path) -> None:
+    key_file = tmp_path / "key.json"
+    write_new_keyfile(key_file, ALICE, "a long enough passphrase")
+    base58 = ALICE_KEY.partition(":")[0]
+    node = Node({f"/wot/{base58}/requirements": requirements()})
+    code, out, _err = run(node, "--key-file", str(key_file), "wot", "status")
+    assert code == 0 and out.startswith("alice") and "member (membership ends" in out
+    code, out, _err = run(node, "--key-file", str(key_file), "check", "--days", "10")
+    assert code == 0 and "all good" in out

@@ -284,9 +284,12 @@ def _own_identity(ctx: WalletContext, client: NodeClient) -> dict[str, Any]:
     return identity
 
 
-def _own_revocation(ctx: WalletContext, client: NodeClient) -> tuple[Revocation, dict[str, Any], Head]:
+def _own_revocation(
+    ctx: WalletContext, client: NodeClient, identity: dict[str, Any] | None = None
+) -> tuple[Revocation, dict[str, Any], Head]:
+    """A revocation of the account's identity, signed (the passphrase is asked here)."""
     head = head_of(client)
-    identity = _own_identity(ctx, client)
+    identity = identity or _own_identity(ctx, client)
     if identity["status"] == "revoked":
         raise WalletError(f"{identity['uid']} is already revoked")
     document = Revocation.create(ctx.keypair(), head.currency, parse_hash_hex(identity["identity_hash"]))
@@ -441,7 +444,7 @@ def revoke(ctx: WalletContext) -> None:
             abort=True,
             err=True,
         )
-    document, identity, head = _own_revocation(ctx, client)
+    document, identity, head = _own_revocation(ctx, client, identity)
     answer = submit(client, document.to_bytes(), head.median_time)
     report(ctx, answer, "revocation", f"revocation of {identity['uid']!r}", head.median_time)
 
