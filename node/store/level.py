@@ -489,7 +489,7 @@ class LevelStore:
 
     def uids(self) -> Iterator[tuple[str, PublicKey]]:
         """(uid, key) of every written identity, by uid: one prefix scan of the uid table, for a
-        partial lookup (a few ms for 10,000 identities). Lazy: the caller may pause between items
+        partial lookup (20–30 ms for 10,000 identities). Lazy: the caller may pause between items
         (LevelDB iterators read a snapshot)."""
         prefix = schema.TABLE_PREFIX[TABLE_UID]
         for raw_key, raw in self.db.iterator(prefix=prefix):

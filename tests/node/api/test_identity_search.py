@@ -2,7 +2,9 @@
 pending, the uid asked first, then uids starting with it, then the others."""
 
 import httpx
+import pytest
 
+from node.api import wot
 from protocol.documents import Identity
 from protocol.keys import pubkey_display, pubkey_to_base58
 from tests.node.api.conftest import EVE_UID
@@ -57,3 +59,18 @@ async def test_search_without_matches_and_bad_parameters(client: httpx.AsyncClie
     for params in cases:
         response = await client.get("/identities", params=params)
         assert response.status_code == 422, params
+
+
+async def test_a_long_search_takes_turns(
+    client: httpx.AsyncClient, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turns: list[None] = []
+
+    async def counted() -> None:
+        turns.append(None)
+
+    monkeypatch.setattr(wot, "SEARCH_TURN", 2)
+    monkeypatch.setattr(wot, "take_turn", counted)
+    found = (await client.get("/identities", params={"search": "a"})).json()["identities"]
+    assert {"alice", "carol", "dave"} <= {i["uid"] for i in found}
+    assert len(turns) == 5 // 2  # five written identities, a turn every second one

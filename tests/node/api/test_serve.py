@@ -20,10 +20,14 @@ async def test_served_on_loopback_and_stopped_by_its_shutdown_event(tmp_path: Pa
             urls = await nursery.start(partial(serve_api, build_app(api), "127.0.0.1:0", shutdown=shutdown))
             assert urls[0].startswith("http://127.0.0.1:") and not urls[0].endswith(":0")
             async with httpx.AsyncClient(base_url=urls[0]) as http:
-                summary = (await http.get("/node")).json()
-                assert summary["head"]["number"] == chain.blocks[-1].number
+                answer = await http.get("/node")
+                assert answer.json()["head"]["number"] == chain.blocks[-1].number
                 refused = await http.post("/documents", content=b"\x00" * 200_000)
                 assert refused.status_code == 413
+                unknown = await http.get("/wp-admin")
+                assert unknown.status_code == 404
+                # over real HTTP too, every answer says it is a June node's
+                assert all(r.headers["june-api"] == "1" for r in (answer, refused, unknown))
             shutdown.set()  # the nursery ends only once the server has stopped
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient(base_url=urls[0]) as http:
