@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.keys import Keypair
-from wallet.keyformats import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
 from wallet.errors import InputError
+from wallet.keyformats import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
 
 
 def test_round_trip() -> None:
