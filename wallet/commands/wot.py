@@ -69,16 +69,12 @@ class Head:
 
 
 def head_of(client: NodeClient) -> Head:
+    """Asked before each document: its reference block, and the present its moments count from."""
     node = client.get("/node")
     head = node["head"]
     if head is None:
         raise WalletError("the node has no chain yet")
     return Head(node["currency"], BlockRef(head["number"], parse_hash_hex(head["hash"])), head["median_time"])
-
-
-def blockstamp(client: NodeClient) -> tuple[str, BlockRef]:
-    head = head_of(client)
-    return head.currency, head.ref
 
 
 def submit(client: NodeClient, raw: bytes, now: int | None) -> dict[str, Any]:
@@ -103,6 +99,7 @@ def report(ctx: WalletContext, answer: dict[str, Any], kind: str, what: str, now
 def submitted(
     ctx: WalletContext, client: NodeClient, document: Any, what: str, now: int | None = None
 ) -> None:
+    """Sign-and-send's last step, the same for every web-of-trust document."""
     answer = submit(client, document.to_bytes(), now)
     report(ctx, answer, str(answer.get("kind") or type(document).__name__.lower()), what, now)
 
