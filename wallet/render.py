@@ -8,6 +8,7 @@ median time, the clock every rule uses; on a devnet it runs ahead of the wall cl
 
 import json
 import re
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ def emit(ctx: WalletContext, data: dict[str, Any], human: str) -> None:
 
 def console() -> Console:
     """Where tables are printed: the terminal's width, or `PIPE_WIDTH` when output is not one."""
-    return Console(width=None if click.get_text_stream("stdout").isatty() else PIPE_WIDTH)
+    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def date(timestamp: int | None) -> str:
