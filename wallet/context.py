@@ -1,9 +1,9 @@
 """Options every command shares, carried in click's context object: output form, nodes, account.
 
 The account is named once, by the global options (`--key-file`, `--scrypt`, `--scrypt-params`),
-and every command honours them. Reading needs only the public key: a June key file shows it in
-clear, so `balance`, `history` and `wot status` never ask for the passphrase; signing asks for it
-once per command.
+and every command honours them. Reading needs only the public key: June key files, PubSec, WIF
+and seed files show it without a passphrase (EWIF and DEWIF must be opened: `wallet/keystore.py`),
+so `balance`, `history` and `wot status` never ask for it; signing asks for it once per command.
 """
 
 from dataclasses import dataclass, field
