@@ -193,6 +193,10 @@ def test_create_then_verify_then_refusals(tmp_path: Path) -> None:
     tampered.write_text(forged)
     code, out, _err = run(node, "--json", "wot", "revocation", "verify", str(tampered))
     assert code == 3 and "the header says public key" in json.loads(out)["problems"][0]
+    tampered.unlink()
+    tampered.write_text(path.read_text().replace(ALICE_KEY, ALICE_KEY.swapcase(), 1))
+    code, out, _err = run(node, "--json", "wot", "revocation", "verify", str(tampered))
+    assert code == 3 and "the header says public key" in json.loads(out)["problems"][0]
 
 
 def test_a_bad_signature_is_caught(tmp_path: Path) -> None:

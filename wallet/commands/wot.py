@@ -134,6 +134,8 @@ def join(ctx: WalletContext) -> None:
     client = ctx.client()
     head = head_of(client)
     uid = _own_uid(ctx, client)
+    if not ctx.json:
+        click.echo("Being a member means keeping the June licence: read it with `june licence`.", err=True)
     document = Membership.create(ctx.keypair(), head.currency, MembershipType.IN, uid, head.ref)
     submitted(ctx, client, document, f"membership request of {uid!r}", head.median_time)
 
@@ -361,8 +363,9 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
         "identity hash": hash_hex(document.identity),
     }
     for name, value in declared.items():
-        if name in headers and headers[name].lower() != value.lower():
-            problems.append(f"the header says {name} {headers[name]!r}, the signed document {value!r}")
+        shown = headers.get(name)
+        if shown is not None and (shown.upper() if name == "identity hash" else shown) != value:
+            problems.append(f"the header says {name} {shown!r}, the signed document {value!r}")
     head = head_of(client)
     if head.currency != document.currency:
         problems.append(
@@ -377,7 +380,7 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
         problems.append(f"the node knows no identity of the key {key}")
     pending = False
     if identity is not None:
-        if identity["identity_hash"] != hash_hex(document.identity):
+        if str(identity["identity_hash"]).upper() != hash_hex(document.identity):
             problems.append(
                 f"the identity of {key} on the node ({identity['uid']}, {identity['identity_hash']}) is not "
                 "the one this document revokes"
