@@ -18,7 +18,7 @@ from wallet.context import WalletContext
 from wallet.errors import WalletError
 from wallet.licence import licence
 from wallet.options import json_option
-from wallet.render import emit
+from wallet.render import emit, humanize
 
 
 @click.group()
@@ -116,7 +116,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except WalletError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {humanize(str(exc), None)}", err=True)
         sys.exit(exc.exit_code)
     except ProtocolError as exc:
         click.echo(f"error: {exc}", err=True)

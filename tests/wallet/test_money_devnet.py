@@ -51,7 +51,9 @@ def key_of(name: str) -> str:
 
 async def pending(url: str) -> list[object]:
     """The node's pending transactions (asked from a thread: the node runs on this event loop)."""
-    answer = await trio.to_thread.run_sync(lambda: httpx.get(f"{url}/pending?kind=transaction", timeout=10).json())
+    answer = await trio.to_thread.run_sync(
+        lambda: httpx.get(f"{url}/pending?kind=transaction", timeout=10).json()
+    )
     assert isinstance(answer, list)
     return answer
 

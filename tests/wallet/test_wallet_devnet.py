@@ -86,8 +86,10 @@ async def test_a_member_s_life_through_the_wallet(tmp_path: Path) -> None:
             assert joined["result"] == "accepted"
             for _ in range(20):
                 await advance(devnet, 10)
-                if (await wallet.json("lookup", "grace"))["status"] == "member":
+                if (await wallet.json("lookup", "grace"))["identities"][0]["status"] == "member":
                     break
+            partial = await wallet.json("lookup", "GRA")  # in part, in any case
+            assert [i["uid"] for i in partial["identities"]] == ["grace"]
             status = await wallet.json("wot", "status", "grace")
             assert status["status"] == "member" and len(status["certifications"]["received"]) == 5
 
@@ -121,9 +123,9 @@ async def test_a_member_s_life_through_the_wallet(tmp_path: Path) -> None:
             ] == "accepted"
             for _ in range(10):
                 await advance(devnet, 10)
-                if (await wallet.json("lookup", "frank"))["status"] == "revoked":
+                if (await wallet.json("lookup", "frank"))["identities"][0]["status"] == "revoked":
                     break
-            assert (await wallet.json("lookup", "frank"))["status"] == "revoked"
+            assert (await wallet.json("lookup", "frank"))["identities"][0]["status"] == "revoked"
 
             failover = Wallet(["http://127.0.0.1:9", *urls])
             money = await failover.run("money", "--json")

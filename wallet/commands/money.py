@@ -28,6 +28,7 @@ from wallet.client import NodeClient
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.journal import remember_sent
 from wallet.options import json_option
 from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
 from wallet.render import console, emit, humanize, moment
@@ -328,11 +329,7 @@ def send(
 
 
 def _remember(answers: list[dict[str, Any]], shown: list[str]) -> None:
-    """Note each transaction the node acknowledged, for `june check` and `june document`."""
-    try:
-        from wallet.journal import remember_sent
-    except ImportError:  # pragma: no cover - the journal lands with `june check`
-        return
+    """Note each transaction the node acknowledged, for `june check`."""
     for answer in answers:
         remember_sent(answer, "transaction", "; ".join(shown))
 

@@ -530,9 +530,18 @@ def status(ctx: WalletContext, who: str | None) -> None:
 
 @click.command()
 @click.argument("who")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
 @json_option
 @click.pass_obj
-def lookup(ctx: WalletContext, who: str) -> None:
-    """Find an identity by uid or public key."""
-    identity = ctx.client().get(f"/identities/{who}")
-    emit(ctx, identity, f"{identity['uid']}  {identity['pubkey']}  {identity['status']}")
+def lookup(ctx: WalletContext, who: str, limit: int) -> None:
+    """Find identities by uid or public key, in part: `ali` finds alice and alicia, a key's first
+    characters find it."""
+    found = ctx.client().get("/identities", search=who, limit=limit)
+    identities = found["identities"]
+    if not identities:
+        raise WalletError(f"no identity's uid contains {who!r}, nor does a public key start with it")
+    width = max(len(i["uid"]) for i in identities)
+    lines = [f"{i['uid']:<{width}}  {i['pubkey']}  {i['status']}" for i in identities]
+    if found.get("more"):
+        lines.append(f"… more match: narrow the search, or ask for more with --limit (now {limit})")
+    emit(ctx, found, "\n".join(lines))
