@@ -183,17 +183,23 @@ def _parse(text: str) -> dict[str, Any]:
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     check_scrypt(n, r, p)
     try:
-        return hashlib.scrypt(
-            passphrase.encode("utf-8"),
-            salt=salt,
-            n=n,
-            r=r,
-            p=p,
-            dklen=nacl.secret.SecretBox.KEY_SIZE,
-            maxmem=MAX_SCRYPT_MEMORY + 128 * r * (p + 2) + 2**20,
-        )
+        return scrypt(passphrase, salt, n, r, p, dklen=nacl.secret.SecretBox.KEY_SIZE)
     except (ValueError, MemoryError) as exc:
         raise KeyfileError(f"scrypt failed on the key file's parameters: {exc}") from exc
+
+
+def scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int, *, dklen: int) -> bytes:
+    """scrypt with the memory allowance the parameters need: checked by `check_scrypt` first, so
+    at most `MAX_SCRYPT_MEMORY` (every encrypted key format June reads goes through it)."""
+    return hashlib.scrypt(
+        passphrase.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        dklen=dklen,
+        maxmem=MAX_SCRYPT_MEMORY + 128 * r * (p + 2) + 2**20,
+    )
 
 
 def _b64(data: bytes) -> str:

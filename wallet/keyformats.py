@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from protocol.crypto import PublicKey
 from protocol.errors import InvalidKey
-from protocol.keyfile import MAX_KEYFILE_SIZE, MAX_SCRYPT_MEMORY, KeyfileError, check_scrypt, open_keyfile
+from protocol.keyfile import MAX_KEYFILE_SIZE, KeyfileError, check_scrypt, open_keyfile, scrypt
 from protocol.keyfile import public_key_of as june_public_key_of
 from protocol.keys import SEED_SIZE, Keypair, parse_pubkey, pubkey_to_base58
 from wallet.errors import InputError
@@ -438,12 +438,4 @@ def _passphrase_forms(passphrase: str) -> list[str]:
 
 
 def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        passphrase.encode("utf-8"),
-        salt=salt,
-        n=n,
-        r=r,
-        p=p,
-        dklen=64,
-        maxmem=MAX_SCRYPT_MEMORY + 128 * r * (p + 2) + 2**20,
-    )
+    return scrypt(passphrase, salt, n, r, p, dklen=64)

@@ -22,6 +22,7 @@ from protocol.keyfile import (
 )
 from protocol.keys import Keypair
 from wallet.errors import InputError, WalletError
+from wallet.files import write_private_file
 from wallet.keyformats import public_key_without_passphrase, read_key
 
 
@@ -35,24 +36,6 @@ def write_new_keyfile(path: Path, keypair: Keypair, passphrase: str) -> None:
     """Write `keypair` sealed under `passphrase` to a new file readable only by its owner."""
     text = seal(keypair, passphrase, salt=nacl.utils.random(SALT_SIZE), nonce=nacl.utils.random(NONCE_SIZE))
     write_private_file(path, text)
-
-
-def write_private_file(path: Path, text: str) -> None:
-    """Write `text` to a new file readable only by its owner: never over an existing file (O_EXCL),
-    synced to disk, removed again if writing fails half-way."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise InputError(f"{path} already exists; June never overwrites a key file") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
 
 
 def _read_text(path: Path) -> str:

@@ -10,6 +10,7 @@ from protocol.errors import InvalidKey
 from protocol.keys import SEED_SIZE, Keypair, checksum, parse_pubkey, pubkey_display, pubkey_to_base58
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.files import read_bounded, write_private_file
 from wallet.keyformats import (
     DEWIF,
     DEWIF_CURRENCIES,
@@ -29,7 +30,7 @@ from wallet.keyformats import (
     seed_hex_text,
     wif_text,
 )
-from wallet.keystore import default_keyfile, write_new_keyfile, write_private_file
+from wallet.keystore import default_keyfile, write_new_keyfile
 from wallet.options import json_option
 from wallet.render import emit
 from wallet.secrets import read_new_passphrase, read_secret
@@ -157,10 +158,7 @@ def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) 
         )
     else:
         text = {PUBSEC: pubsec_text, WIF: wif_text, SEED: seed_hex_text}[key_format](keypair)
-    try:
-        write_private_file(path, text)
-    except InputError as exc:
-        raise InputError(f"{path} already exists; June never overwrites it") from exc
+    write_private_file(path, text)
     key = keypair.public_key
     encrypted = key_format in ENCRYPTED_FORMATS
     warning = (
@@ -177,14 +175,7 @@ def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) 
 
 def read_key_text(path: Path) -> str:
     """The text of a key file to import, reading no more than one byte past `MAX_KEY_TEXT_SIZE`."""
-    try:
-        with path.open("rb") as source:
-            data = source.read(MAX_KEY_TEXT_SIZE + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-    if len(data) > MAX_KEY_TEXT_SIZE:
-        raise InputError(f"{path} is not a key file: larger than {MAX_KEY_TEXT_SIZE} bytes")
-    return data.decode("utf-8", errors="replace")
+    return read_bounded(path, MAX_KEY_TEXT_SIZE, "a key file").decode("utf-8", errors="replace")
 
 
 @keys.command("import")

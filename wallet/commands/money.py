@@ -28,6 +28,7 @@ from wallet.client import NodeClient
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.files import read_bounded
 from wallet.journal import remember_sent
 from wallet.options import json_option
 from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
@@ -132,13 +133,7 @@ def read_recipients_file(path: Path) -> list[tuple[str, str, bool]]:
     `ABSOLUTE` (units) or `RELATIVE` (UD), then one `AMOUNT PUBKEY` per line. Blank lines and
     lines starting with `#` are skipped.
     """
-    try:
-        with path.open("rb") as source:
-            data = source.read(MAX_RECIPIENTS_FILE + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-    if len(data) > MAX_RECIPIENTS_FILE:
-        raise InputError(f"{path}: a recipients file has at most {MAX_RECIPIENTS_FILE} bytes")
+    data = read_bounded(path, MAX_RECIPIENTS_FILE, "a recipients file")
     lines = [
         (number, line.strip())
         for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1)

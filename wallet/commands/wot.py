@@ -27,7 +27,6 @@ before June says it is written. Files made before this format (the bare CBOR byt
 
 import base64
 import binascii
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from wallet.commands.check import WARN_DAYS, ProblemsFound, ahead
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.files import read_bounded, write_private_file
 from wallet.journal import remember_sent
 from wallet.licence import CERTIFYING
 from wallet.options import json_option
@@ -52,6 +52,8 @@ from wallet.render import console, emit, humanize, moment
 
 BEGIN = "-----BEGIN JUNE REVOCATION-----"
 END = "-----END JUNE REVOCATION-----"
+#: A revocation file has under a kilobyte; a larger one is not read whole.
+MAX_REVOCATION_FILE = 64 * 1024
 TITLE = "June revocation document: publishing it revokes the identity below for ever."
 WARNINGS = (
     "anyone who has this file can revoke this identity. Keep it offline and private.",
@@ -245,32 +247,6 @@ def read_revocation(data: bytes, source: str) -> tuple[Revocation, dict[str, str
         raise InputError(f"{source} holds no revocation document: {exc}") from exc
 
 
-def write_private(path: Path, text: str) -> None:
-    """Create `path` readable by its owner only (0600), never over an existing file, synced to disk."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise InputError(f"{path} already exists; June never overwrites it") from exc
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    try:  # the directory entry too, so the file survives a crash right after
-        directory = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(directory)
-    except OSError:
-        pass
-    finally:
-        os.close(directory)
-
-
 def _own_identity(ctx: WalletContext, client: NodeClient) -> dict[str, Any]:
     try:
         identity: dict[str, Any] = client.get(f"/identities/{pubkey_to_base58(ctx.public_key())}")
@@ -311,7 +287,7 @@ def revocation_create(ctx: WalletContext, path: Path) -> None:
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites it")
     document, identity, _head = _own_revocation(ctx, client)
-    write_private(path, revocation_text(document, str(identity["uid"])))
+    write_private_file(path, revocation_text(document, str(identity["uid"])))
     emit(
         ctx,
         {
@@ -339,7 +315,9 @@ def _describe_file(document: Revocation, headers: dict[str, str]) -> str:
 def revocation_publish(ctx: WalletContext, path: Path) -> None:
     """Publish the revocation kept in PATH (no key needed: it is already signed)."""
     client = ctx.client()
-    document, headers = read_revocation(path.read_bytes(), str(path))
+    document, headers = read_revocation(
+        read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
+    )
     named = _describe_file(document, headers)
     if not ctx.assume_yes:
         click.confirm(f"Revoke {named} for good? It can never be a member again.", abort=True, err=True)
@@ -412,7 +390,9 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
 def revocation_verify(ctx: WalletContext, path: Path) -> None:
     """Check the revocation in PATH: readable, signed, for an identity the node knows and that is
     not revoked yet (exit 3 and why otherwise). Needs no key; publishes nothing."""
-    document, headers = read_revocation(path.read_bytes(), str(path))
+    document, headers = read_revocation(
+        read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
+    )
     result = {"file": str(path), **verify_revocation(ctx.client(), document, headers)}
     lines = [
         f"uid      : {result['uid'] or '—'}",
