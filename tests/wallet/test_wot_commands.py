@@ -20,13 +20,14 @@ from wallet.cli import june
 from wallet.client import API_HEADER, API_VERSION, NodeClient
 from wallet.commands.chain import hash_pattern
 from wallet.commands.check import ahead
-from wallet.commands.wot import BEGIN, END, read_revocation, revocation_text, standing
+from wallet.commands.wot import standing
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.files import write_private_file as write_private
 from wallet.journal import remember_sent, sent_documents
 from wallet.keystore import write_new_keyfile
 from wallet.licence import CERTIFYING, LICENCE
+from wallet.revocation_file import BEGIN, END, read_revocation, revocation_text
 
 NOW = 1_800_000_000
 DAY = 86400

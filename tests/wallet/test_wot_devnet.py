@@ -13,7 +13,7 @@ import trio
 from node.clock import Clock
 from node.devnet import Devnet
 from tests.wallet.test_wallet_devnet import DAY, Wallet, advance
-from wallet.commands.wot import BEGIN, END
+from wallet.revocation_file import BEGIN, END
 
 
 async def wait_for_state(

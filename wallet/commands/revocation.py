@@ -1,0 +1,205 @@
+"""`june wot revocation create|publish|verify` and `june wot revoke`: revoking an identity for good.
+
+The file format is `wallet.revocation_file`: created private (0600) and never overwritten; `verify`
+checks a file against the node without the key, so a member can trust the copy they keep.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from protocol.crypto import hash_hex, parse_hash_hex
+from protocol.documents import Revocation
+from protocol.keys import pubkey_display, pubkey_to_base58
+from wallet.client import NodeClient, Refused
+from wallet.commands.check import ProblemsFound
+from wallet.commands.submission import Head, head_of, report, submit
+from wallet.context import WalletContext
+from wallet.errors import InputError, WalletError
+from wallet.files import read_bounded, write_private_file
+from wallet.options import json_option
+from wallet.render import emit, moment
+from wallet.revocation_file import MAX_REVOCATION_FILE, read_revocation, revocation_text
+
+
+def _own_identity(ctx: WalletContext, client: NodeClient) -> dict[str, Any]:
+    try:
+        identity: dict[str, Any] = client.get(f"/identities/{pubkey_to_base58(ctx.public_key())}")
+    except Refused as exc:
+        if exc.status == 404:
+            raise WalletError("you have no published identity to revoke") from None
+        raise
+    if identity["identity_hash"] is None:
+        raise WalletError("you have no published identity to revoke")
+    return identity
+
+
+def _own_revocation(
+    ctx: WalletContext, client: NodeClient, identity: dict[str, Any] | None = None
+) -> tuple[Revocation, dict[str, Any], Head]:
+    """A revocation of the account's identity, signed (the passphrase is asked here)."""
+    head = head_of(client)
+    identity = identity or _own_identity(ctx, client)
+    if identity["status"] == "revoked":
+        raise WalletError(f"{identity['uid']} is already revoked")
+    document = Revocation.create(ctx.keypair(), head.currency, parse_hash_hex(identity["identity_hash"]))
+    return document, identity, head
+
+
+@click.group()
+def revocation() -> None:
+    """Revoke your identity for good: create the document now, keep it offline, publish it if your
+    key is lost or stolen."""
+
+
+@revocation.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def revocation_create(ctx: WalletContext, path: Path) -> None:
+    """Write a signed revocation of your identity to PATH: text, private (0600), never overwritten."""
+    client = ctx.client()
+    if path.exists():
+        raise InputError(f"{path} already exists; June never overwrites it")
+    document, identity, _head = _own_revocation(ctx, client)
+    write_private_file(path, revocation_text(document, str(identity["uid"])))
+    emit(
+        ctx,
+        {
+            "file": str(path),
+            "uid": identity["uid"],
+            "pubkey": pubkey_display(document.issuer),
+            "identity_hash": hash_hex(document.identity),
+            "hash": hash_hex(document.hash),
+        },
+        f"Revocation of {identity['uid']!r} written to {path}: keep it offline, private and safe.\n"
+        f"Check it any time with: june wot revocation verify {path}",
+    )
+
+
+def _describe_file(document: Revocation, headers: dict[str, str]) -> str:
+    uid = headers.get("uid")
+    key = pubkey_display(document.issuer)
+    return f"{uid} ({key})" if uid else key
+
+
+@revocation.command("publish")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def revocation_publish(ctx: WalletContext, path: Path) -> None:
+    """Publish the revocation kept in PATH (no key needed: it is already signed)."""
+    client = ctx.client()
+    document, headers = read_revocation(
+        read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
+    )
+    named = _describe_file(document, headers)
+    if not ctx.assume_yes:
+        click.confirm(f"Revoke {named} for good? It can never be a member again.", abort=True, err=True)
+    now = head_of(client).median_time
+    answer = submit(client, document.to_bytes(), now)
+    report(ctx, answer, "revocation", f"revocation of {named}", now)
+
+
+def verify_revocation(client: NodeClient, document: Revocation, headers: dict[str, str]) -> dict[str, Any]:
+    """Whether a revocation would be accepted now: its signature, that its header agrees with it,
+    and, on the node, the currency and an identity with that hash, not revoked yet. `problems`
+    lists what is wrong, in words; empty when the file is good."""
+    problems: list[str] = []
+    key = pubkey_display(document.issuer)
+    signature_valid = document.is_signature_valid()
+    if not signature_valid:
+        problems.append("the signature does not verify: the file is damaged, or not signed by this key")
+    declared = {
+        "currency": document.currency,
+        "public key": key,
+        "identity hash": hash_hex(document.identity),
+    }
+    for name, value in declared.items():
+        shown = headers.get(name)
+        if shown is not None and (shown.upper() if name == "identity hash" else shown) != value:
+            problems.append(f"the header says {name} {shown!r}, the signed document {value!r}")
+    head = head_of(client)
+    if head.currency != document.currency:
+        problems.append(
+            f"the document is for the currency {document.currency!r}, the node's is {head.currency!r}"
+        )
+    identity: dict[str, Any] | None = None
+    try:
+        identity = client.get(f"/identities/{pubkey_to_base58(document.issuer)}")
+    except Refused as exc:
+        if exc.status != 404:
+            raise
+        problems.append(f"the node knows no identity of the key {key}")
+    pending = False
+    if identity is not None:
+        if str(identity["identity_hash"]).upper() != hash_hex(document.identity):
+            problems.append(
+                f"the identity of {key} on the node ({identity['uid']}, {identity['identity_hash']}) is not "
+                "the one this document revokes"
+            )
+        elif identity["status"] == "revoked":
+            when = moment(identity["revoked_on"], head.median_time)
+            problems.append(f"{identity['uid']} is already revoked ({when})")
+        else:
+            waiting = client.get("/pending", kind="revocation", issuer=pubkey_to_base58(document.issuer))
+            pending = any(entry["hash"] == hash_hex(document.hash) for entry in waiting)
+    return {
+        "valid": not problems,
+        "problems": problems,
+        "currency": document.currency,
+        "uid": identity["uid"] if identity is not None else headers.get("uid"),
+        "pubkey": key,
+        "identity_hash": hash_hex(document.identity),
+        "hash": hash_hex(document.hash),
+        "signature_valid": signature_valid,
+        "identity_status": None if identity is None else identity["status"],
+        "pending": pending,
+    }
+
+
+@revocation.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def revocation_verify(ctx: WalletContext, path: Path) -> None:
+    """Check the revocation in PATH: readable, signed, for an identity the node knows and that is
+    not revoked yet (exit 3 and why otherwise). Needs no key; publishes nothing."""
+    document, headers = read_revocation(
+        read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
+    )
+    result = {"file": str(path), **verify_revocation(ctx.client(), document, headers)}
+    lines = [
+        f"uid      : {result['uid'] or '—'}",
+        f"key      : {result['pubkey']}",
+        f"currency : {result['currency']}",
+        f"identity : {result['identity_hash']}",
+        f"signature: {'valid' if result['signature_valid'] else 'INVALID'}",
+    ]
+    if result["pending"]:
+        lines.append("already sent: it waits in the node's pool for a block")
+    lines += [f"✗ {problem}" for problem in result["problems"]]
+    if result["valid"]:
+        lines.append("✓ this revocation would be accepted: keep it safe")
+    emit(ctx, result, "\n".join(lines))
+    if not result["valid"]:
+        raise ProblemsFound(f"{path} cannot revoke: {result['problems'][0]}")
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def revoke(ctx: WalletContext) -> None:
+    """Revoke your identity now, for good (creates the revocation and publishes it; needs your key)."""
+    client = ctx.client()
+    identity = _own_identity(ctx, client)
+    if not ctx.assume_yes:
+        click.confirm(
+            f"Revoke {identity['uid']} for good? It can never be a member again; this cannot be undone.",
+            abort=True,
+            err=True,
+        )
+    document, identity, head = _own_revocation(ctx, client, identity)
+    answer = submit(client, document.to_bytes(), head.median_time)
+    report(ctx, answer, "revocation", f"revocation of {identity['uid']!r}", head.median_time)
