@@ -1,7 +1,7 @@
 """Where key files live and how they are written: atomically, private, never over an existing file.
 
 The account's key file (`--key-file`, default ~/.config/june/key.json) may be in any format
-`wallet.keyformats` reads: a June key file, PubSec, WIF, seed hex, EWIF or DEWIF. Whatever makes
+`protocol.keyformats` reads: a June key file, PubSec, WIF, seed hex, EWIF or DEWIF. Whatever makes
 it unusable is a `WalletError` naming the file, as it has always been for June key files.
 """
 
@@ -20,10 +20,10 @@ from protocol.keyfile import (
     open_keyfile,
     seal,
 )
+from protocol.keyformats import KeyFormatError, public_key_without_passphrase, read_key
 from protocol.keys import Keypair
-from wallet.errors import InputError, WalletError
+from wallet.errors import WalletError
 from wallet.files import write_private_file
-from wallet.keyformats import public_key_without_passphrase, read_key
 
 
 def default_keyfile() -> Path:
@@ -59,7 +59,7 @@ def public_key_in(path: Path) -> PublicKey | None:
     and opening it says why it cannot be."""
     try:
         return public_key_without_passphrase(_read_text(path))
-    except InputError:
+    except KeyFormatError:
         return None
 
 
@@ -68,20 +68,9 @@ def read_any_keyfile(path: Path, ask_passphrase: Callable[[], str]) -> Keypair:
     `ask_passphrase` only for the encrypted ones (June key file, EWIF, DEWIF), and only once the
     file has been checked."""
     text = _read_text(path)
-    asking_failed: list[InputError] = []
-
-    def ask() -> str:
-        try:
-            return ask_passphrase()
-        except InputError as exc:  # no passphrase typed: the user's input, not the file, is at fault
-            asking_failed.append(exc)
-            raise
-
     try:
-        return read_key(text, ask)
-    except InputError as exc:
-        if exc in asking_failed:
-            raise
+        return read_key(text, ask_passphrase)
+    except KeyFormatError as exc:  # the file is at fault; an `InputError` from asking passes through
         raise WalletError(f"{path}: {exc}") from exc
 
 

@@ -1,4 +1,4 @@
-"""Ğ1 key formats (wallet/keyformats.py): known vectors, round trips, and every refusal an `InputError`.
+"""Ğ1 key formats (protocol/keyformats.py): known vectors, round trips, and every refusal a `KeyFormatError`.
 
 Vectors:
 - WIF and EWIF: written by DuniterPy 1.2.1 (`SigningKey.from_credentials("alice", "password")`,
@@ -18,9 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.keyfile import seal
-from protocol.keys import Keypair
-from wallet.errors import InputError
-from wallet.keyformats import (
+from protocol.keyformats import (
     DEWIF_SIZE,
     MAX_KEY_TEXT_SIZE,
     detect,
@@ -37,6 +35,8 @@ from wallet.keyformats import (
     seed_hex_text,
     wif_text,
 )
+from protocol.keyformats import KeyFormatError as InputError
+from protocol.keys import Keypair
 
 ALICE = Keypair.from_scrypt("alice", "password")
 ALICE_SEED = "a248933da06eea1752ac83dfb1bc5dd28bf577e483acb648809531d138177f2e"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from protocol.keyfile import seal
+from protocol.keyformats import dewif_currency, dewif_text, ewif_text, pubsec_text, seed_hex_text, wif_text
 from protocol.keys import Keypair, ScryptParams, pubkey_display, pubkey_to_base58
 from tests.cli import run
-from wallet.keyformats import dewif_currency, dewif_text, ewif_text, pubsec_text, seed_hex_text, wif_text
 
 
 def test_show_scrypt_prints_key_with_checksum(vectors: dict[str, Any]) -> None:

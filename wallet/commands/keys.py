@@ -1,5 +1,5 @@
 """`june keys`: show a public key or check a checksum; generate an encrypted key file; export and
-import keys in every Ğ1 format (wallet/keyformats.py): PubSec, WIF, EWIF, DEWIF, seed hex."""
+import keys in every Ğ1 format (protocol/keyformats.py): PubSec, WIF, EWIF, DEWIF, seed hex."""
 
 from pathlib import Path
 
@@ -7,11 +7,7 @@ import click
 import nacl.utils
 
 from protocol.errors import InvalidKey
-from protocol.keys import SEED_SIZE, Keypair, checksum, parse_pubkey, pubkey_display, pubkey_to_base58
-from wallet.context import WalletContext
-from wallet.errors import InputError, WalletError
-from wallet.files import read_bounded, write_private_file
-from wallet.keyformats import (
+from protocol.keyformats import (
     DEWIF,
     DEWIF_CURRENCIES,
     DEWIF_NONCE_SIZE,
@@ -22,6 +18,7 @@ from wallet.keyformats import (
     PUBSEC,
     SEED,
     WIF,
+    KeyFormatError,
     detect,
     dewif_text,
     ewif_text,
@@ -30,6 +27,10 @@ from wallet.keyformats import (
     seed_hex_text,
     wif_text,
 )
+from protocol.keys import SEED_SIZE, Keypair, checksum, parse_pubkey, pubkey_display, pubkey_to_base58
+from wallet.context import WalletContext
+from wallet.errors import InputError, WalletError
+from wallet.files import read_bounded, write_private_file
 from wallet.keystore import default_keyfile, write_new_keyfile
 from wallet.options import json_option
 from wallet.render import emit
@@ -195,8 +196,11 @@ def import_keys(ctx: WalletContext, source: Path, keyfile: Path | None) -> None:
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")
     text = read_key_text(source)
-    kind = detect(text)
-    keypair = read_key(text, lambda: read_secret(f"Passphrase of {source.name}"))
+    try:
+        kind = detect(text)
+        keypair = read_key(text, lambda: read_secret(f"Passphrase of {source.name}"))
+    except KeyFormatError as exc:  # a file that is not a usable key: the user's input (exit code 2)
+        raise InputError(str(exc)) from exc
     write_new_keyfile(path, keypair, read_new_passphrase())
     key = keypair.public_key
     emit(

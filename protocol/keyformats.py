@@ -1,5 +1,7 @@
-"""The Ğ1 key formats a wallet meets, read and written: so a key moves between June, Silkaj,
-DuniterPy, Cesium and Ğecko without retyping credentials.
+"""The Ğ1 key formats a wallet or a node's operator meets, read and written: so a key moves between
+June, Silkaj, DuniterPy, Cesium and Ğecko without retyping credentials, and a member forges with
+the file their usual client wrote (`juned run --key-file`). Pure, hence here in protocol/: the
+wallet and the node both read keys through it.
 
 | format | what it holds                                        | passphrase |
 | ------ | ---------------------------------------------------- | ---------- |
@@ -22,8 +24,8 @@ Byte layouts (all checksums are the first bytes of SHA-256(SHA-256(x))):
   salt=SHA-256("dewif" ‖ nonce ‖ passphrase), N=2^log N, r=16, p=1, 64 bytes); Base64. The
   public key is the checksum: a wrong passphrase decrypts to a seed that does not give it.
 
-Everything here is pure (randomness, like DEWIF's nonce, is passed in) and every refusal is an
-`InputError` with a plain reason. A text is bounded (`MAX_KEY_TEXT_SIZE`) before it is parsed,
+Everything here is pure (randomness, like DEWIF's nonce, is passed in) and every refusal is a
+`KeyFormatError` with a plain reason. A text is bounded (`MAX_KEY_TEXT_SIZE`) before it is parsed,
 and a DEWIF's scrypt cost is checked against the caps of June's own key files before any work,
 so that a hostile file costs at most about a second and 256 MiB. Each format is checked in full
 (checksums, lengths) before a passphrase is asked.
@@ -40,11 +42,10 @@ import base58
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from protocol.crypto import PublicKey
-from protocol.errors import InvalidKey
+from protocol.errors import InvalidKey, ProtocolError
 from protocol.keyfile import MAX_KEYFILE_SIZE, KeyfileError, check_scrypt, open_keyfile, scrypt
 from protocol.keyfile import public_key_of as june_public_key_of
 from protocol.keys import SEED_SIZE, Keypair, parse_pubkey, pubkey_to_base58
-from wallet.errors import InputError
 
 JUNE = "june"
 PUBSEC = "pubsec"
@@ -83,6 +84,11 @@ _SEED_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _TYPES = {"pubsec": PUBSEC, "wif": WIF, "ewif": EWIF, "dewif": DEWIF}
 
 
+class KeyFormatError(ProtocolError):
+    """A key text that cannot be read: unknown or damaged format, wrong passphrase. The message
+    says why in plain words; the wallet shows it as an input error, the node as a start failure."""
+
+
 # ---------------------------------------------------------------------------------------- detection
 
 
@@ -96,14 +102,16 @@ def detect(text: str) -> str:
     _check_size(text)
     stripped = text.strip()
     if not stripped:
-        raise InputError("not a key: the text is empty")
+        raise KeyFormatError("not a key: the text is empty")
     if stripped[0] in "{[":
         return JUNE
     fields = _fields(stripped)
     if "type" in fields:
         found = _TYPES.get(fields["type"].lower())
         if found is None:
-            raise InputError(f"unknown key type {fields['type'][:40]!r} (known: PubSec, WIF, EWIF, DEWIF)")
+            raise KeyFormatError(
+                f"unknown key type {fields['type'][:40]!r} (known: PubSec, WIF, EWIF, DEWIF)"
+            )
         return found
     if len(stripped.split()) == 1:
         if _SEED_HEX.fullmatch(stripped):
@@ -116,7 +124,7 @@ def detect(text: str) -> str:
         raw = _b64_or_none(stripped)
         if raw is not None and len(raw) >= 4 and raw[:4] == DEWIF_VERSION.to_bytes(4, "big"):
             return DEWIF
-    raise InputError(
+    raise KeyFormatError(
         "unknown key format: expected a June key file, PubSec, WIF, EWIF, DEWIF, "
         "or a seed of 64 hexadecimal characters"
     )
@@ -142,11 +150,11 @@ def read_key(text: str, ask_passphrase: Callable[[], str]) -> Keypair:
     try:
         june_public_key_of(text)
     except KeyfileError as exc:
-        raise InputError(str(exc)) from exc
+        raise KeyFormatError(str(exc)) from exc
     try:
         return open_keyfile(text, ask_passphrase())
     except KeyfileError as exc:
-        raise InputError(str(exc)) from exc
+        raise KeyFormatError(str(exc)) from exc
 
 
 def public_key_without_passphrase(text: str) -> PublicKey | None:
@@ -157,7 +165,7 @@ def public_key_without_passphrase(text: str) -> PublicKey | None:
         try:
             return parse_pubkey(june_public_key_of(text))
         except (KeyfileError, InvalidKey) as exc:
-            raise InputError(str(exc)) from exc
+            raise KeyFormatError(str(exc)) from exc
     if kind in ENCRYPTED_FORMATS:
         return None
     return read_key(text, _no_passphrase).public_key
@@ -180,27 +188,27 @@ def pubsec_text(keypair: Keypair) -> str:
 
 
 def parse_pubsec(text: str) -> Keypair:
-    """The key pair in a PubSec file; `InputError` with the reason for anything else.
+    """The key pair in a PubSec file; `KeyFormatError` with the reason for anything else.
 
     PubSec carries no key derivation parameters (its secret is in the clear), so there is no
     scrypt cost to bound; the text's size is bounded before it is parsed.
     """
     if len(text) > MAX_PUBSEC_SIZE:
-        raise InputError(f"not a PubSec file: {len(text)} characters (at most {MAX_PUBSEC_SIZE})")
+        raise KeyFormatError(f"not a PubSec file: {len(text)} characters (at most {MAX_PUBSEC_SIZE})")
     fields = _fields(text)
     if fields.get("type") != "PubSec" or "sec" not in fields:
-        raise InputError("not a PubSec file (expected lines Type: PubSec, pub: …, sec: …)")
+        raise KeyFormatError("not a PubSec file (expected lines Type: PubSec, pub: …, sec: …)")
     try:
         secret = base58.b58decode(fields["sec"])
     except ValueError as exc:
-        raise InputError(f"the sec line is not Base58: {exc}") from exc
+        raise KeyFormatError(f"the sec line is not Base58: {exc}") from exc
     if len(secret) != 64:
-        raise InputError(f"the secret key has {len(secret)} bytes, a PubSec secret has 64")
+        raise KeyFormatError(f"the secret key has {len(secret)} bytes, a PubSec secret has 64")
     keypair = Keypair(secret[:32])
     if keypair.public_key != secret[32:] or (
         "pub" in fields and fields["pub"] != pubkey_to_base58(keypair.public_key)
     ):
-        raise InputError("the file's public key does not match its secret key")
+        raise KeyFormatError("the file's public key does not match its secret key")
     return keypair
 
 
@@ -218,7 +226,7 @@ def parse_seed_hex(text: str) -> Keypair:
     _check_size(text)
     stripped = text.strip()
     if not _SEED_HEX.fullmatch(stripped):
-        raise InputError(
+        raise KeyFormatError(
             f"not a seed: a seed is 64 hexadecimal characters (0-9, a-f), got {len(stripped)} characters"
         )
     return Keypair(bytes.fromhex(stripped))
@@ -238,13 +246,13 @@ def parse_wif(text: str) -> Keypair:
     """The key of a WIF file (or bare WIF string), its version byte and checksum verified."""
     raw = _base58_data(text, WIF, "WIF")
     if raw[:1] == b"\x02":
-        raise InputError("this is an EWIF (encrypted WIF), not a WIF")
+        raise KeyFormatError("this is an EWIF (encrypted WIF), not a WIF")
     if raw[:1] != b"\x01":
-        raise InputError(f"not a WIF: its first byte is {raw[0]:#04x}, a WIF starts with 0x01")
+        raise KeyFormatError(f"not a WIF: its first byte is {raw[0]:#04x}, a WIF starts with 0x01")
     if len(raw) != WIF_SIZE:
-        raise InputError(f"not a WIF: {len(raw)} bytes, a WIF has {WIF_SIZE}: truncated or damaged")
+        raise KeyFormatError(f"not a WIF: {len(raw)} bytes, a WIF has {WIF_SIZE}: truncated or damaged")
     if _checksum(raw[:33], 2) != raw[33:]:
-        raise InputError("wrong checksum: the WIF is mistyped or damaged")
+        raise KeyFormatError("wrong checksum: the WIF is mistyped or damaged")
     return Keypair(raw[1:33])
 
 
@@ -273,13 +281,13 @@ def _ewif_parts(text: str) -> tuple[bytes, bytes]:
     """(salt, encrypted seed) of a well-formed EWIF; checked before the passphrase is asked."""
     raw = _base58_data(text, EWIF, "EWIF")
     if raw[:1] == b"\x01":
-        raise InputError("this is a WIF (unencrypted), not an EWIF")
+        raise KeyFormatError("this is a WIF (unencrypted), not an EWIF")
     if raw[:1] != b"\x02":
-        raise InputError(f"not an EWIF: its first byte is {raw[0]:#04x}, an EWIF starts with 0x02")
+        raise KeyFormatError(f"not an EWIF: its first byte is {raw[0]:#04x}, an EWIF starts with 0x02")
     if len(raw) != EWIF_SIZE:
-        raise InputError(f"not an EWIF: {len(raw)} bytes, an EWIF has {EWIF_SIZE}: truncated or damaged")
+        raise KeyFormatError(f"not an EWIF: {len(raw)} bytes, an EWIF has {EWIF_SIZE}: truncated or damaged")
     if _checksum(raw[:37], 2) != raw[37:]:
-        raise InputError("wrong checksum: the EWIF is mistyped or damaged")
+        raise KeyFormatError("wrong checksum: the EWIF is mistyped or damaged")
     return raw[1:5], raw[5:37]
 
 
@@ -291,7 +299,7 @@ def _open_ewif(salt: bytes, encrypted: bytes, passphrase: str) -> Keypair:
         keypair = Keypair(seed)
         if _checksum(keypair.public_key, 4) == salt:
             return keypair
-    raise InputError("wrong passphrase for this EWIF")
+    raise KeyFormatError("wrong passphrase for this EWIF")
 
 
 def _ewif_key(passphrase: str, salt: bytes) -> bytes:
@@ -310,7 +318,9 @@ def dewif_text(
     if len(nonce) != DEWIF_NONCE_SIZE:
         raise ValueError(f"a DEWIF nonce has {DEWIF_NONCE_SIZE} bytes")
     if currency not in DEWIF_CURRENCIES:
-        raise InputError(f"unknown currency {currency!r} for DEWIF (known: {', '.join(DEWIF_CURRENCIES)})")
+        raise KeyFormatError(
+            f"unknown currency {currency!r} for DEWIF (known: {', '.join(DEWIF_CURRENCIES)})"
+        )
     check_scrypt(2**log_n, DEWIF_SCRYPT_R, DEWIF_SCRYPT_P)
     header = (
         struct.pack(">II", DEWIF_VERSION, DEWIF_CURRENCIES[currency])
@@ -340,26 +350,26 @@ def _dewif_parts(text: str) -> tuple[bytes, bytes]:
     _check_size(text)
     fields = _fields(text)
     if "type" in fields and fields["type"].lower() != DEWIF:
-        raise InputError(f"not a DEWIF: the file says Type: {fields['type'][:40]}")
+        raise KeyFormatError(f"not a DEWIF: the file says Type: {fields['type'][:40]}")
     data = fields.get("data", text).strip()
     raw = _b64_or_none(data)
     if raw is None:
-        raise InputError("not a DEWIF: not Base64")
+        raise KeyFormatError("not a DEWIF: not Base64")
     if len(raw) < DEWIF_HEADER_SIZE:
-        raise InputError(f"not a DEWIF: {len(raw)} bytes, truncated")
+        raise KeyFormatError(f"not a DEWIF: {len(raw)} bytes, truncated")
     version = int.from_bytes(raw[:4], "big")
     if version != DEWIF_VERSION:
-        raise InputError(f"DEWIF version {version} is not supported (only version {DEWIF_VERSION})")
+        raise KeyFormatError(f"DEWIF version {version} is not supported (only version {DEWIF_VERSION})")
     if raw[9] != DEWIF_ALGORITHM_ED25519:
-        raise InputError(
+        raise KeyFormatError(
             f"DEWIF algorithm {raw[9]} is not supported: only Ed25519 seeds (0), not BIP32-Ed25519 mnemonics"
         )
     if len(raw) != DEWIF_SIZE:
-        raise InputError(f"not a DEWIF: {len(raw)} bytes, a DEWIF v1 Ed25519 has {DEWIF_SIZE}")
+        raise KeyFormatError(f"not a DEWIF: {len(raw)} bytes, a DEWIF v1 Ed25519 has {DEWIF_SIZE}")
     try:
         check_scrypt(2 ** raw[8], DEWIF_SCRYPT_R, DEWIF_SCRYPT_P)
     except KeyfileError as exc:
-        raise InputError(f"DEWIF log N = {raw[8]}: {exc}") from exc
+        raise KeyFormatError(f"DEWIF log N = {raw[8]}: {exc}") from exc
     return raw[:DEWIF_HEADER_SIZE], raw[DEWIF_HEADER_SIZE:]
 
 
@@ -370,7 +380,7 @@ def _open_dewif(header: bytes, encrypted: bytes, passphrase: str) -> Keypair:
         keypair = Keypair(plain[:SEED_SIZE])
         if keypair.public_key == plain[SEED_SIZE:]:
             return keypair
-    raise InputError("wrong passphrase for this DEWIF, or the DEWIF is damaged")
+    raise KeyFormatError("wrong passphrase for this DEWIF, or the DEWIF is damaged")
 
 
 def _dewif_key(passphrase: str, nonce: bytes, log_n: int) -> bytes:
@@ -384,7 +394,7 @@ def _dewif_key(passphrase: str, nonce: bytes, log_n: int) -> bytes:
 
 def _check_size(text: str) -> None:
     if len(text) > MAX_KEY_TEXT_SIZE:
-        raise InputError(f"not a key file: {len(text)} characters (at most {MAX_KEY_TEXT_SIZE})")
+        raise KeyFormatError(f"not a key file: {len(text)} characters (at most {MAX_KEY_TEXT_SIZE})")
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -398,13 +408,13 @@ def _base58_data(text: str, kind: str, label: str) -> bytes:
     _check_size(text)
     fields = _fields(text)
     if "type" in fields and fields["type"].lower() != kind:
-        raise InputError(f"not a {label}: the file says Type: {fields['type'][:40]}")
+        raise KeyFormatError(f"not a {label}: the file says Type: {fields['type'][:40]}")
     if "type" in fields and "data" not in fields:
-        raise InputError(f"not a {label} file: no Data line")
+        raise KeyFormatError(f"not a {label} file: no Data line")
     data = fields.get("data", text).strip()
     raw = _b58_or_none(data)
     if raw is None or not raw:
-        raise InputError(f"not a {label}: its data is not Base58 (no 0, O, I or l)")
+        raise KeyFormatError(f"not a {label}: its data is not Base58 (no 0, O, I or l)")
     return raw
 
 
