@@ -3,9 +3,13 @@
 Layout: the 8-byte magic `JUNECHN1`, then for each block in order a 4-byte big-endian length and
 the block's canonical bytes. Reading checks every length against the block size cap, so a damaged
 or hostile file gives a `ChainFileError`, never a huge allocation.
+
+`read_block_zero` also takes a *raw block file*: one block's canonical CBOR bytes and nothing else,
+as served by `GET /blocks/0/raw` and written by a devnet as `block0.cbor`, so that an operator can
+start from whichever of the two a founder handed out.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,10 +38,38 @@ def write_chain(path: Path, blocks: Iterable[bytes]) -> int:
     return count
 
 
-def read_chain(path: Path) -> Iterator[Block]:
+def read_chain(path: Path) -> Generator[Block, None, None]:
     """The blocks of a chain file, decoded strictly, in order."""
     with path.open("rb") as stream:
         yield from _read(stream, path)
+
+
+def read_block_zero(path: Path) -> Block:
+    """Block 0 from a chain file (its first block) or from a raw block file; `ChainFileError`, with
+    a message an operator can act on, if the file holds neither or its first block is not a block 0."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(len(MAGIC))
+            if head == MAGIC:
+                stream.seek(0)
+                block = next(_read(stream, path), None)
+                if block is None:
+                    raise ChainFileError(f"{path} is a chain file with no block")
+            else:
+                raw = head + stream.read(MAX_BLOCK_SIZE + 1 - len(head))
+                if len(raw) > MAX_BLOCK_SIZE:
+                    raise ChainFileError(f"{path} is neither a chain file nor a block (too large)")
+                if not raw:
+                    raise ChainFileError(f"{path} is empty")
+                try:
+                    block = Block.from_bytes(raw)
+                except DecodeError as exc:
+                    raise ChainFileError(f"{path} is neither a chain file nor a block: {exc}") from exc
+    except OSError as exc:
+        raise ChainFileError(f"{path}: {exc.strerror or exc}") from exc
+    if block.number != 0:
+        raise ChainFileError(f"{path} starts with block {block.number}, not block 0")
+    return block
 
 
 def _read(stream: BinaryIO, path: Path) -> Iterator[Block]:

@@ -2,16 +2,20 @@
 
 import json
 import shutil
+import sys
 import time as clock
+from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
+import trio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from node.chain import ChainManager, Outcome
-from node.chainfile import ChainFileError, read_chain, write_chain
+from node.chainfile import ChainFileError, read_block_zero, read_chain, write_chain
 from node.datadir import (
     OLD_NAME,
     REINDEX_NAME,
@@ -25,13 +29,17 @@ from node.datadir import (
 )
 from node.errors import DiskFull, NodeError
 from node.intake import BlockIntake
+from node.p2p.client import JOIN_TIMEOUT, PeerAnswerError, UnreachablePeer, fetch_block_zero
 from node.store import LevelStore
 from protocol.amounts import format_cents
-from protocol.crypto import hash_hex
+from protocol.crypto import hash_hex, parse_hash_hex
 from protocol.documents import Block
+from protocol.errors import ProtocolError
 from protocol.forge import build_genesis, prove
 from protocol.genesis import dev_genesis, dev_keypair
 from protocol.keys import pubkey_display
+from protocol.rules.block import validate_block
+from protocol.state.memory import MemoryState
 
 DATADIR = click.option(
     "--datadir",
@@ -69,9 +77,29 @@ def dev_block_zero(members: int, start: int) -> Block:
     "--genesis",
     "genesis_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A chain file whose first block is the currency's block 0.",
+    help="Block 0 of the currency: a chain file, or a raw block file (GET /blocks/0/raw, block0.cbor).",
 )
 @click.option("--dev", "dev_members", type=int, default=None, help="Found a new dev currency with N members.")
+@click.option(
+    "--join",
+    "join_address",
+    metavar="MULTIADDR",
+    help="Fetch block 0 from this peer (/ip4/HOST/tcp/PORT/p2p/PEER_ID) and bootstrap from it.",
+)
+@click.option(
+    "--genesis-hash",
+    metavar="HASH",
+    help="With --join: the block 0 hash you were given; anything else is refused.",
+)
+@click.option("--yes", is_flag=True, help="With --join: do not ask to confirm the peer's currency.")
+@click.option(
+    "--timeout",
+    "join_timeout",
+    type=click.FloatRange(min=1),
+    default=JOIN_TIMEOUT,
+    show_default=True,
+    help="With --join: seconds to wait for the peer in all.",
+)
 @click.option(
     "--time", "start", type=int, default=None, help="Genesis time of a dev currency [default: now]."
 )
@@ -87,22 +115,35 @@ def init(
     datadir: Path,
     genesis_file: Path | None,
     dev_members: int | None,
+    join_address: str | None,
+    genesis_hash: str | None,
+    yes: bool,
+    join_timeout: float,
     start: int | None,
     key_file: Path | None,
     listen: str,
     api: str,
     as_json: bool,
 ) -> None:
-    """Create a data directory for a currency: configuration, store and block 0."""
-    if (genesis_file is None) == (dev_members is None):
-        raise click.UsageError("give either --genesis FILE or --dev N")
+    """Create a data directory for a currency: configuration, store and block 0.
+
+    Block 0 comes from a file (--genesis), from a peer (--join, checked against --genesis-hash or
+    confirmed by you), or is made for a new dev currency (--dev)."""
+    if sum(option is not None for option in (genesis_file, dev_members, join_address)) != 1:
+        raise click.UsageError("give one of --genesis FILE, --join MULTIADDR or --dev N")
+    if join_address is None and (genesis_hash is not None or yes):
+        raise click.UsageError("--genesis-hash and --yes go with --join")
     if (datadir / STORE_NAME).exists():
         raise click.ClickException(f"{datadir} already holds a store; June never overwrites one")
+    bootstrap: list[str] = []
     if genesis_file is not None:
         try:
-            genesis = next(read_chain(genesis_file))
-        except (ChainFileError, StopIteration) as exc:
-            raise click.ClickException(f"{genesis_file}: no block 0 ({exc})") from exc
+            genesis = read_block_zero(genesis_file)
+        except ChainFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+    elif join_address is not None:
+        genesis = join_block_zero(join_address, genesis_hash, yes=yes, timeout=join_timeout)
+        bootstrap = [join_address]
     else:
         genesis = dev_block_zero(dev_members or 5, int(clock.time()) if start is None else start)
     store = LevelStore.open(datadir / STORE_NAME)
@@ -110,10 +151,18 @@ def init(
         result = ChainManager(store, genesis_hash=genesis.hash).add_block(genesis)
         if result.outcome is not Outcome.APPLIED:
             raise click.ClickException(f"block 0 refused: {result.reason}")
-    finally:
+    except BaseException:
         store.close()
+        shutil.rmtree(datadir / STORE_NAME, ignore_errors=True)  # so that init can be run again
+        raise
+    store.close()
     config = NodeConfig(
-        currency=genesis.currency, genesis=genesis.hash, listen=listen, api=api, key_file=str(key_file or "")
+        currency=genesis.currency,
+        genesis=genesis.hash,
+        listen=listen,
+        bootstrap=bootstrap,
+        api=api,
+        key_file=str(key_file or ""),
     )
     write_config(datadir, config)
     summary = {"datadir": str(datadir), "currency": genesis.currency, "genesis": hash_hex(genesis.hash)}
@@ -123,6 +172,85 @@ def init(
         click.echo(
             f"Initialised {datadir} for currency {genesis.currency!r}, block 0 {hash_hex(genesis.hash)}"
         )
+
+
+def refusal_of_block_zero(block: Block) -> str | None:
+    """Why `block` is not a valid block 0 (the first rule it breaks), or None if it is one.
+
+    A peer met by address is not trusted: its block 0 is checked by the same rules as any block,
+    on an empty state, before it is shown to the operator."""
+    if block.number != 0:
+        return f"it is block {block.number}, not a block 0"
+    try:
+        validate_block(MemoryState(), block)
+    except ProtocolError as exc:
+        return str(exc)
+    return None
+
+
+def describe_block_zero(block: Block) -> list[str]:
+    """What an operator needs to recognise a currency: its name, block 0 hash, founders and the
+    parameters that say what money it is (the dividend, its growth, the web of trust's bar)."""
+    lines = [
+        f"currency  {block.currency}",
+        f"block 0   {hash_hex(block.hash)}",
+        f"founders  {len(block.identities)}: " + ", ".join(sorted(i.uid for i in block.identities)),
+    ]
+    p = block.parameters
+    if p is not None:
+        lines += [
+            f"dividend  UD0 {format_cents(p.ud0)} every {_duration(p.dt)}, "
+            f"c = {p.c:g} per {_duration(p.dt_reeval)}",
+            f"web of trust  {p.sig_qty} certifications to be a member, valid {_duration(p.sig_validity)}; "
+            f"membership valid {_duration(p.ms_validity)}",
+            f"blocks    every {_duration(p.avg_gen_time)} on average",
+        ]
+    return lines
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def join_block_zero(address: str, genesis_hash: str | None, *, yes: bool, timeout: float) -> Block:
+    """Block 0 of the peer at `address`, validated and accepted: it must equal `genesis_hash` when
+    one is given, otherwise the operator confirms it (`yes` skips; a script without a terminal must
+    pass the hash, since nobody could look at what it would accept). Every refusal is one line."""
+    expected = None
+    if genesis_hash is not None:
+        try:
+            expected = parse_hash_hex(genesis_hash.strip())
+        except ValueError as exc:
+            raise click.ClickException(f"--genesis-hash: {exc}") from exc
+    try:
+        _status, block = trio.run(partial(fetch_block_zero, address, timeout=timeout))
+    except (UnreachablePeer, PeerAnswerError) as exc:
+        raise click.ClickException(f"cannot join: {exc}") from None
+    refusal = refusal_of_block_zero(block)
+    if refusal is not None:
+        raise click.ClickException(f"{address} sent an invalid block 0, refused: {refusal}")
+    if expected is not None:
+        if block.hash != expected:
+            raise click.ClickException(
+                f"{address} keeps block 0 {hash_hex(block.hash)} of currency {block.currency!r}, "
+                f"not {hash_hex(expected)}: refused"
+            )
+        click.echo(f"{address} keeps block 0 {hash_hex(block.hash)} of currency {block.currency!r}, as given")
+        return block
+    for line in describe_block_zero(block):
+        click.echo(line)
+    if yes:
+        return block
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "no terminal to confirm this block 0: pass --genesis-hash HASH (the hash you were given) or --yes"
+        )
+    if not click.confirm("Join this currency?", default=False):
+        raise click.ClickException("not joined")
+    return block
 
 
 def describe_status(datadir: Path) -> dict[str, Any]:
@@ -213,6 +341,7 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
     intake = BlockIntake(ChainManager(store, genesis_hash=config.genesis), clock=None)
     counts = {outcome.value: 0 for outcome in Outcome}
     try:
+        refuse_foreign_chain(source, config)
         total = _count_blocks(source)
         with progress() as bar:
             task = bar.add_task("importing", total=total)
@@ -240,6 +369,26 @@ def import_chain(datadir: Path, source: Path, as_json: bool) -> None:
 
 
 SYNC_EVERY = 100
+
+
+def refuse_foreign_chain(source: Path, config: NodeConfig) -> None:
+    """Refuse, in one line, a chain file with no block or of another currency than the node's.
+
+    Its blocks would otherwise each be refused as not fitting (or skipped), and the import would
+    "succeed" with nothing imported: an operator who picked the wrong file must be told so."""
+    with closing(read_chain(source)) as blocks:
+        first = next(blocks, None)
+    if first is None:
+        raise click.ClickException(f"{source} holds no block")
+    if first.currency != config.currency:
+        raise click.ClickException(
+            f"{source} is a chain of currency {first.currency!r}, this node keeps {config.currency!r}"
+        )
+    if first.number == 0 and first.hash != config.genesis:
+        raise click.ClickException(
+            f"{source} is a chain of currency {first.currency!r} with block 0 {hash_hex(first.hash)[:16]}…, "
+            f"this node keeps {config.currency!r} with block 0 {hash_hex(config.genesis)[:16]}…"
+        )
 
 
 def _count_blocks(path: Path) -> int:
