@@ -11,6 +11,7 @@ from wallet.client import DEFAULT_NODE, NodeClient
 from wallet.commands.chain import blocks, difficulty
 from wallet.commands.check import check
 from wallet.commands.documents import document
+from wallet.commands.found import found
 from wallet.commands.keys import keys
 from wallet.commands.money import balance, history, money, send
 from wallet.commands.wot import lookup, wot
@@ -102,6 +103,7 @@ for _command in (
     blocks,
     difficulty,
     licence,
+    found,
 ):
     june.add_command(_command)
 
