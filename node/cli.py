@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from node.commands import audit, data, run
+from node.commands import audit, data, found, run
 from node.errors import DiskFull, NodeError
 from protocol.crypto import hash_hex
 from protocol.documents import Block
@@ -44,6 +44,7 @@ for _command in (
     run.run,
     run.devnet,
     audit.audit,
+    found.found,
 ):
     juned.add_command(_command)
 
