@@ -17,6 +17,7 @@ from rich.table import Table
 
 from node.commands import audit, data, found, run
 from node.errors import DiskFull, NodeError
+from node.failures import address_in_use, describe_exception, leaves, store_locked
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.errors import ProtocolError
@@ -163,11 +164,27 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ProtocolError, NodeError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+    except Exception as exc:
+        line = failure_line(exc)
+        if line is None:  # a bug: its traceback is what a report needs
             raise
-        click.echo(f"error: {DiskFull(exc.filename or 'a file')}", err=True)
+        click.echo(f"error: {line}", err=True)
         sys.exit(1)
+
+
+def failure_line(exc: BaseException) -> str | None:
+    """The one line an operator reads for a failure that is not a bug, even from inside exception
+    groups: June's own errors, a full disk, a busy port, a store held by a running juned; None for
+    anything else."""
+    for leaf in leaves(exc):
+        if isinstance(leaf, (ProtocolError, NodeError)):
+            if store_locked(leaf):
+                return f"{leaf}: another running juned uses this data directory; stop it first"
+            return str(leaf)
+    for leaf in leaves(exc):
+        if isinstance(leaf, OSError) and leaf.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(DiskFull(leaf.filename or "a file"))
+    busy = address_in_use(exc)
+    if busy is not None:
+        return f"an address is already in use: {describe_exception(busy)}"
+    return None

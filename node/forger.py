@@ -57,6 +57,9 @@ class Forger:
     cpu_share: float = 0.5
     turn_spacing: float = DEFAULT_TURN_SPACING
     _woken: trio.Event = field(default_factory=trio.Event, init=False)
+    #: Told when a forging attempt starts and when a block was forged (the node's metrics).
+    on_attempt: list[Callable[[], None]] = field(default_factory=list, init=False)
+    on_forged: list[Callable[[], None]] = field(default_factory=list, init=False)
 
     def head_changed(self) -> None:
         """The head moved: look again now rather than at the next tick."""
@@ -98,6 +101,8 @@ class Forger:
         return head_hash, float(params.avg_gen_time)
 
     async def _forge(self, head_hash: bytes) -> None:
+        for attempt in self.on_attempt:
+            attempt()
         try:
             block = build_block(
                 self.store, self.mempool.documents(), self.keypair.public_key, self.clock.now()
@@ -108,6 +113,8 @@ class Forger:
         nonce = await self._search(block, required_difficulty(self.store, block), head_hash)
         if nonce is None:
             return  # another head arrived first
+        for forged in self.on_forged:
+            forged()
         await self.deliver(block.signed(self.keypair, nonce))
 
     async def _search(self, block: Block, difficulty: int, head_hash: bytes) -> int | None:

@@ -55,6 +55,7 @@ class BlockIntake:
         self.blame = blame
         self.on_head_change: list[Callable[[], None]] = []
         self.on_missing: list[Callable[[], None]] = []
+        self.on_taken: list[Callable[[AddResult], None]] = []  # every outcome (the node's metrics)
         self._future: dict[bytes, tuple[Block, Any]] = {}
         self._quarantined: dict[bytes, str] = {}
 
@@ -83,6 +84,7 @@ class BlockIntake:
         """Validate and apply (or keep, or refuse) one block; react to a new head at once."""
         before = self.chain.head()
         result = self._take(block, source, durable=durable)
+        self._report(result)
         self._react(before)
         return result
 
@@ -95,6 +97,7 @@ class BlockIntake:
         try:
             for index, block in enumerate(blocks):
                 result = self._take(block, source, durable=index == len(blocks) - 1)
+                self._report(result)
                 results.append(result)
                 if result.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.WAITING, Outcome.QUARANTINED):
                     break
@@ -162,6 +165,10 @@ class BlockIntake:
         reason = f"quarantined after an internal error: {type(exc).__name__}"
         self._quarantined[block.hash] = reason
         return AddResult(Outcome.QUARANTINED, reason)
+
+    def _report(self, result: AddResult) -> None:
+        for taken in self.on_taken:
+            taken(result)
 
     def _react(self, before: tuple[int, bytes, bytes] | None) -> None:
         if self.chain.head() == before:

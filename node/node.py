@@ -18,11 +18,13 @@ import trio
 
 from node.api.app import build_app
 from node.api.context import ApiContext
+from node.api.metrics import NodeMetrics
 from node.api.serve import serve_api
 from node.chain import AddResult, ChainManager, Outcome
 from node.clock import Clock
 from node.datadir import open_store
 from node.errors import DiskFull
+from node.failures import describe_exception, listen_failure
 from node.forger import DEFAULT_TURN_SPACING, Forger
 from node.intake import BlockIntake
 from node.mempool import Admission, AdmissionResult, Mempool, NotReady, Origin
@@ -77,6 +79,9 @@ class Node:
         self.intake.blame = self.network.penalise
         self.intake.on_head_change.append(self._head_changed)
         self.intake.on_missing.append(self.sync_soon)
+        self.metrics = NodeMetrics()  # this node's own registry (several nodes share a process in tests)
+        self.intake.on_taken.append(self.metrics.block_taken)
+        self.listen = listen or self.config.listen
         self.network.on_connected.append(self.sync_soon)
         self.syncer = Syncer(self.network, self.intake)
         self.forger = (
@@ -93,6 +98,9 @@ class Node:
                 turn_spacing=turn_spacing,
             )
         )
+        if self.forger is not None:
+            self.forger.on_attempt.append(self.metrics.forge_attempted)
+            self.forger.on_forged.append(self.metrics.block_forged)
         self.api_bind = self.config.api if api is None else api
         self.api_url = ""  # once running, if the API is served
         self._sync_now = trio.Event()
@@ -113,6 +121,7 @@ class Node:
         async with trio.open_nursery() as outer:
             await outer.start(self.network.run)
             try:
+                self._check_listening()
                 await self._serve(task_status)
             finally:
                 self.network.stop()
@@ -126,13 +135,26 @@ class Node:
             if self.forger is not None:
                 nursery.start_soon(self.forger.run)
             if self.api_bind:
-                urls = await nursery.start(serve_api, build_app(self.api_context()), self.api_bind)
+                try:
+                    urls = await nursery.start(serve_api, build_app(self.api_context()), self.api_bind)
+                except Exception as exc:  # a busy port: one line for the operator, not a traceback
+                    raise listen_failure("client API", self.api_bind, exc) from exc
                 self.api_url = urls[0]
                 log.info("client API on %s", self.api_url)
             log.info("node %s listening on %s", self.network.peer_id, self.address)
             task_status.started()
             await self._stopped.wait()
             nursery.cancel_scope.cancel()
+
+    def _check_listening(self) -> None:
+        """py-libp2p logs a listener it cannot open and goes on without it: a node that cannot be
+        reached is stopped here with the reason (a busy port, found by a test bind)."""
+        try:
+            address = self.network.address
+        except IndexError:  # no listen address at all
+            address = ""
+        if not address:
+            raise listen_failure("p2p listener", self.listen)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -148,6 +170,9 @@ class Node:
             submit=self.submit,
             peers=lambda: len(self.peers()),
             address=lambda: self.address,
+            peer_table=self.network.peer_table,
+            sync_progress=lambda: (self.syncer.progress.applied, self.syncer.progress.target),
+            metrics=self.metrics,
         )
 
     async def connect(self, address: str) -> None:
@@ -226,12 +251,12 @@ class Node:
                 await self.syncer.catch_up(await self.network.statuses())
                 retries = 0
             except SyncAborted as exc:
-                log.info("sync round stopped: %s", exc)
+                log.info("sync round stopped: %s", describe_exception(exc))
                 retries += 1
                 if retries <= MAX_QUICK_RETRIES:
                     self.sync_soon()
             except Exception as exc:  # a bug: logged in full, and the next round starts over
-                log.exception("sync round failed: %r", exc)
+                log.exception("sync round failed: %s", describe_exception(exc))
             with trio.move_on_after(SYNC_INTERVAL):
                 await self._sync_now.wait()
             self._sync_now = trio.Event()

@@ -18,10 +18,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node.api import chain, money, sources, submit, wot
+from node.api import chain, money, peers, sources, submit, wot
 from node.api.context import ApiContext
 from node.api.errors import ApiError
 from node.api.limits import FloodGuard, Limits
+from node.api.metrics import NodeMetrics
+from node.api.metrics import router as metrics_router
 from node.errors import DiskFull, StoreDamaged
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,17 @@ def build_app(
     )
     app.state.api = api
     app.state.damage_reported = set()  # StoreDamaged messages already logged
-    for router in (chain.router, money.router, wot.router, sources.router, submit.router):
+    app.state.metrics = api.metrics or NodeMetrics()
+    app.state.metrics.watch(api)
+    for router in (
+        chain.router,
+        money.router,
+        wot.router,
+        sources.router,
+        submit.router,
+        peers.router,
+        metrics_router,
+    ):
         app.include_router(router)
     add_docs(app)
     for kind in (ApiError, RequestValidationError, StarletteHTTPException):

@@ -15,6 +15,7 @@ from node.commands.data import DATADIR
 from node.datadir import read_config
 from node.devnet import Devnet, DevnetError, read_commands, show_status
 from node.errors import NodeError
+from node.failures import address_in_use, busy_datadir, describe_exception, leaves
 from node.node import Node
 from protocol.genesis import DEV_NAMES, dev_keypair
 from protocol.keyfile import KeyfileError, open_keyfile
@@ -23,9 +24,56 @@ from protocol.keys import Keypair
 console = Console(highlight=False, soft_wrap=True)
 
 
+#: Loggers of June itself: `-v` shows what the node does, `-vv` its protocol detail.
+OWN_LOGGERS = ("june", "node")
+#: Chatty libraries, quiet (warnings only) below `-vvv`.
+THIRD_PARTY_LOGGERS = ("libp2p", "multiaddr", "hypercorn", "async_service", "httpx", "httpcore")
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
+class _Verbosity(logging.Filter):
+    """Lets June's records through from `own` up, everyone else's (libp2p, multiaddr, hypercorn…)
+    from `others` up: a filter on the handler, because some libraries set their own loggers' levels
+    (py-libp2p's auto-connector sets INFO), which a level on the root logger would not override."""
+
+    def __init__(self, own: int, others: int) -> None:
+        super().__init__()
+        self.own, self.others = own, others
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        mine = any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
+        return record.levelno >= (self.own if mine else self.others)
+
+
 def configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    """0: warnings; 1 (`-v`): what the node does (blocks applied, peers, forging, sync progress);
+    2 (`-vv`): June's protocol detail too; 3 (`-vvv`): third-party libraries' detail as well.
+    Below `-vvv` libp2p, multiaddr and hypercorn say warnings only: their debug output buries
+    June's. Called again (tests, a devnet in-process), it adjusts the one handler it installed."""
+    own = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    others = logging.DEBUG if verbose >= 3 else logging.WARNING
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, "june_verbosity", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.june_verbosity = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    for old in [f for f in handler.filters if isinstance(f, _Verbosity)]:
+        handler.removeFilter(old)
+    handler.addFilter(_Verbosity(own, others))
+    root.setLevel(min(own, others))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(own)
+    for name in THIRD_PARTY_LOGGERS:  # not even formatted below -vvv
+        logging.getLogger(name).setLevel(others)
+    # py-libp2p stops its records at its own logger unless LIBP2P_DEBUG is set: let them reach ours
+    # at -vvv only
+    libp2p = logging.getLogger("libp2p")
+    libp2p.propagate = verbose >= 3 or libp2p.propagate
+    if verbose >= 3:
+        libp2p.setLevel(logging.DEBUG)
 
 
 async def until_signal(stop: Any) -> None:
@@ -91,8 +139,8 @@ def run(
             cpu_share=cpu_share,
             api=api,
         )
-    except NodeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except NodeError as exc:  # a store held by a running juned is said as such, with its pid
+        raise click.ClickException(str(busy_datadir(datadir, exc) or exc)) from exc
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
@@ -108,22 +156,22 @@ def run(
         failure = node_failure(exc)
         if failure is None:
             raise
-        raise click.ClickException(str(failure)) from exc  # one line, no traceback
+        raise click.ClickException(str(failure)) from None  # one line, no traceback
     finally:
         node.close()
     console.print("node stopped")
 
 
 def node_failure(exc: BaseException) -> NodeError | None:
-    """The `NodeError` (a damaged store, a full disk…) that stopped a node, even wrapped in the
-    exception groups of its task nurseries; None for anything else (a bug keeps its traceback)."""
-    if isinstance(exc, NodeError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = node_failure(inner)
-            if found is not None:
-                return found
+    """The `NodeError` (a damaged store, a full disk, a busy port…) that stopped a node, even wrapped
+    in the exception groups of its task nurseries, or a port found busy by a library (an `OSError`
+    EADDRINUSE); None for anything else (a bug keeps its traceback)."""
+    for leaf in leaves(exc):
+        if isinstance(leaf, NodeError):
+            return leaf
+    busy = address_in_use(exc)
+    if busy is not None:
+        return NodeError(f"an address this node listens on is already in use: {describe_exception(busy)}")
     return None
 
 

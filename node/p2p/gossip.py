@@ -27,6 +27,7 @@ from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from libp2p.tools.anyio_service import background_trio_service
 
+from node.failures import describe_exception
 from node.p2p.guarded_pubsub import GuardedGossipSub, GuardedPubsub
 from node.p2p.misbehaviour import Offence
 from protocol.documents import Block
@@ -144,7 +145,7 @@ class Gossip:
         try:
             await self.pubsub.publish(topic, data)
         except Exception as exc:  # no peers yet, or a closing host: sync catches up later
-            log.info("publishing on %s: %s", topic, exc)
+            log.info("publishing on %s: %s", topic, describe_exception(exc))
 
     def _decode_block(self, data: bytes) -> Block:
         if len(data) > MAX_GOSSIP_BLOCK:
@@ -167,7 +168,7 @@ class Gossip:
         try:
             refusal = self._header_check(block)
         except Exception as exc:  # never let a validator raise (libp2p-notes §3)
-            log.exception("block header check failed: %r", exc)
+            log.exception("block header check failed: %s", describe_exception(exc))
             return False
         if refusal is not None:
             log.info("not relaying block %d from %s: %s", block.number, forwarder, refusal)
@@ -197,7 +198,7 @@ class Gossip:
             self._penalise(forwarder, offence, f"gossip: {exc}")
             return None
         except Exception as exc:  # never let a validator raise (libp2p-notes §3)
-            log.exception("gossip validator failed: %r", exc)
+            log.exception("gossip validator failed: %s", describe_exception(exc))
             return None
         if len(self._validated) >= MAX_VALIDATED:  # delivered items leave; these never will
             self._validated.pop(next(iter(self._validated)))

@@ -20,6 +20,7 @@ closes connections whose security handshake does not finish within its upgrade t
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,20 @@ class _Gate(INotifee):
         return None
 
 
+@dataclass(frozen=True)
+class PeerRow:
+    """One line of `Network.peer_table`: what an operator asks about a peer (`juned peers`)."""
+
+    id: str
+    address: str  # where we reach it, or where it came from; "" if unknown
+    connected: bool
+    head: int | None  # the head number it claimed lately (a claim, not a fact)
+    latency_ms: float | None  # moving average of its answer times
+    score: float  # misbehaviour score (banned at `misbehaviour.BAN_SCORE`)
+    banned_until: float | None  # Unix time its ban ends, if banned
+    ban_reason: str | None
+
+
 class Network:
     """A node's libp2p side, for one currency (its block 0 hash `genesis`)."""
 
@@ -214,6 +229,41 @@ class Network:
     def peers(self) -> list[Any]:
         """Connected peers that are not banned."""
         return [p for p in self._host.get_connected_peers() if not self.misbehaviour.is_banned(p)]
+
+    def peer_table(self) -> list[PeerRow]:
+        """Connected peers, then banned ones, as an operator sees them; reads only. A ban's end is
+        given as wall-clock time (the policy counts in monotonic seconds)."""
+        now, wall = self.misbehaviour._now(), time.time()
+        bans = {
+            key: record for key, record in self.misbehaviour._records.items() if record.banned_until > now
+        }
+        rows: list[PeerRow] = []
+        connected = list(self._host.get_connected_peers())
+        for peer in [*connected, *(key for key in bans if key not in {str(p) for p in connected})]:
+            key = str(peer)
+            entry = self.peer_book.entries.get(key)
+            address = entry.address if entry is not None else ""
+            if not address and not isinstance(peer, str):
+                try:
+                    address = str(self._host.get_peerstore().addrs(peer)[0])
+                except Exception:  # no address known (an inbound peer)
+                    address = ""
+            claim = self._claims.get(key)
+            average = self.performance.average(key)
+            record = bans.get(key)
+            rows.append(
+                PeerRow(
+                    id=key,
+                    address=address,
+                    connected=not isinstance(peer, str),
+                    head=None if claim is None else claim[1].head_number,
+                    latency_ms=None if average is None else round(average * 1000, 1),
+                    score=round(self.misbehaviour.score(key), 1),
+                    banned_until=None if record is None else wall + record.banned_until - now,
+                    ban_reason=None if record is None else record.reason,
+                )
+            )
+        return rows
 
     async def connect(self, address: str) -> None:
         """Dial `address` now and remember it in the peer book."""

@@ -26,6 +26,7 @@ from typing import Any
 import trio
 
 from node.chain import Outcome
+from node.failures import describe_exception
 from node.intake import BlockIntake
 from node.p2p.messages import BLOCKS, HASHES, Request, Status
 from node.p2p.misbehaviour import Offence
@@ -194,7 +195,9 @@ class Syncer:
             try:
                 blocks = await self._fetch(peer, chunk, state)
             except PeerFailed as exc:
-                log.info("range %d+%d from %s failed: %s", chunk.start, chunk.count, peer, exc)
+                log.info(
+                    "range %d+%d from %s failed: %s", chunk.start, chunk.count, peer, describe_exception(exc)
+                )
                 blocks = None
             async with state.changed:
                 if blocks is None:
