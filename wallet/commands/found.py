@@ -109,14 +109,15 @@ def certify(ctx: WalletContext, files: tuple[Path, ...], out: Path) -> None:
         raise InputError(
             f"these identity files are of several currencies: {', '.join(map(repr, currencies))}"
         )
-    keypair = ctx.keypair()  # asked first, as `june wot certify` does: passphrase, then "y"
+    own = ctx.public_key()  # a June key file shows it without its passphrase
     for path, founder in zip(files, founders, strict=True):
-        if founder.key == keypair.public_key:
+        if founder.key == own:
             raise InputError(f"{path} is your own identity ({founder.uid}): nobody certifies themselves")
     click.echo(f"Currency {currencies[0]!r}: you certify", err=True)
     for founder in founders:
         click.echo(f"  {founder.uid:<20} {pubkey_display(founder.key)}", err=True)
     click.echo(f"\n{CERTIFYING}\n(the whole licence: june licence)\n", err=True)
+    keypair = ctx.keypair()  # asked before the confirmation, as `june wot certify` does
     if not ctx.assume_yes:
         count = f"{len(founders)} founder{'s' if len(founders) > 1 else ''}"
         click.confirm(f"Certify these {count} of {currencies[0]!r}?", abort=True, err=True)
