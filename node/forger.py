@@ -13,6 +13,10 @@ fork rule (3 blocks ahead) cannot settle while both grow at the same pace. So a 
 ties with a valid rival branch of lower head hash (or is beaten by one) yields: it does not forge
 for up to 3·avgGenTime after the rival's time, which lets the rival grow until every node switches
 to it. The yield is bounded so that a rival nobody extends cannot stall the chain.
+
+Whether the key is a member is decided here, in one place (`standing`), and said to the operator at
+start and again whenever it changes (joined, excluded, left, revoked): "forging as <uid> (<key>)" at
+INFO, "not forging: <key> is not a member" at WARNING so that it shows without -v.
 """
 
 import hashlib
@@ -30,7 +34,7 @@ from node.store import LevelStore
 from protocol.crypto import PublicKey
 from protocol.documents import Block
 from protocol.forge import ForgeError, build_block, prove, required_difficulty
-from protocol.keys import Keypair
+from protocol.keys import Keypair, pubkey_display
 
 log = logging.getLogger("june.forger")
 
@@ -60,12 +64,42 @@ class Forger:
     #: Told when a forging attempt starts and when a block was forged (the node's metrics).
     on_attempt: list[Callable[[], None]] = field(default_factory=list, init=False)
     on_forged: list[Callable[[], None]] = field(default_factory=list, init=False)
+    _said: str | None = field(default=None, init=False)
 
     def head_changed(self) -> None:
         """The head moved: look again now rather than at the next tick."""
+        self.report_standing()
         self._woken.set()
 
+    def standing(self) -> tuple[bool, str]:
+        """(whether this key may forge on the head, the sentence saying so). A member forges; an
+        identity that left, was excluded or revoked, or a key with no identity, does not."""
+        me = self.keypair.public_key
+        key = pubkey_display(me)
+        identity = self.store.identity(me)
+        if identity is not None and identity.member:
+            return True, f"forging as {identity.uid} ({key})"
+        if identity is None:
+            return False, f"not forging: {key} is not a member"
+        if identity.revoked_on is not None:
+            why = "revoked"
+        elif (membership := self.store.membership(me)) is not None and membership.leaving:
+            why = "left"
+        elif identity.was_member:
+            why = "excluded or expired"
+        else:
+            why = "not joined yet"
+        return False, f"not forging: {key} is not a member ({identity.uid}: {why})"
+
+    def report_standing(self) -> None:
+        """Say whether this node forges, at start and whenever that changes (not at every block)."""
+        member, sentence = self.standing()
+        if sentence != self._said:
+            self._said = sentence
+            log.log(logging.INFO if member else logging.WARNING, "%s", sentence)
+
     async def run(self) -> None:
+        self.report_standing()
         waiting: tuple[bytes, float] | None = None  # (head hash, when our turn comes, monotonic)
         while True:
             with trio.move_on_after(TICK):
@@ -86,9 +120,7 @@ class Forger:
     def _due(self) -> tuple[bytes, float] | None:
         """(head hash, longest turn wait) when this node may forge on the head now, else None."""
         head, params = self.store.head(), self.chain.params
-        me = self.keypair.public_key
-        identity = self.store.identity(me)
-        if head is None or params is None or identity is None or not identity.member:
+        if head is None or params is None or not self.standing()[0]:
             return None
         now = self.clock.now()
         if now < head.time + params.avg_gen_time or now < head.median_time:

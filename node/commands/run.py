@@ -17,8 +17,8 @@ from node.devnet import Devnet, DevnetError, read_commands, show_status
 from node.errors import NodeError
 from node.failures import address_in_use, busy_datadir, describe_exception, leaves
 from node.node import Node
+from node.passphrase import load_forging_key, passphrase_source
 from protocol.genesis import DEV_NAMES, dev_keypair
-from protocol.keyfile import KeyfileError, open_keyfile
 from protocol.keys import Keypair
 
 console = Console(highlight=False, soft_wrap=True)
@@ -84,16 +84,24 @@ async def until_signal(stop: Any) -> None:
             return
 
 
-def forger_key(key_file: Path | None, dev_member: str | None) -> Keypair | None:
+def forger_key(
+    datadir: Path, key_file: Path | None, passphrase_file: Path | None, dev_member: str | None
+) -> Keypair | None:
+    """The key this node forges with: a dev founder's, the `--key-file`, or juned.toml's `key_file`
+    (any Ğ1 key format; the passphrase from the sources `node.passphrase` lists). None: relay only."""
     if dev_member is not None:
         return dev_keypair(dev_member)
-    if key_file is None:
-        return None
-    passphrase = click.prompt(f"Passphrase of {key_file}", hide_input=True, err=True)
     try:
-        return open_keyfile(key_file.read_text(encoding="utf-8"), passphrase)
-    except (OSError, KeyfileError) as exc:
-        raise click.ClickException(f"{key_file}: {exc}") from exc
+        if key_file is None:
+            configured = read_config(datadir).key_file
+            key_file = Path(configured) if configured else None
+        if key_file is None:
+            # said once here; a node with a key says whether it forges itself (node.forger)
+            logging.getLogger("june.forger").warning("not forging: no key given (--key-file)")
+            return None
+        return load_forging_key(key_file, passphrase_source(key_file, passphrase_file))
+    except NodeError as exc:  # ForgingKeyError, or no data directory: one plain line
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.command()
@@ -103,7 +111,16 @@ def forger_key(key_file: Path | None, dev_member: str | None) -> Keypair | None:
     "--bootstrap", multiple=True, help="Peer address to dial (repeatable) [default: from juned.toml]."
 )
 @click.option(
-    "--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Forge as this member."
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Forge as this member: a June key file, PubSec, WIF, EWIF, DEWIF or seed hex "
+    "[default: key_file in juned.toml].",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="First line: the key file's passphrase (mode 600) [default: $CREDENTIALS_DIRECTORY/"
+    "juned-passphrase, else a prompt, else a line of stdin].",
 )
 @click.option(
     "--dev-member", type=click.Choice(DEV_NAMES), help="Forge as this dev founder (dev currencies only)."
@@ -116,6 +133,7 @@ def run(
     listen: str | None,
     bootstrap: tuple[str, ...],
     key_file: Path | None,
+    passphrase_file: Path | None,
     dev_member: str | None,
     cpu_share: float,
     api: str | None,
@@ -123,13 +141,7 @@ def run(
 ) -> None:
     """Run a node: sync with peers, relay, forge if it holds a member's key; Ctrl-C stops it."""
     configure_logging(max(verbose, 1))
-    if key_file is None and dev_member is None:
-        try:
-            configured = read_config(datadir).key_file
-        except NodeError as exc:
-            raise click.ClickException(str(exc)) from exc
-        key_file = Path(configured) if configured else None
-    keypair = forger_key(key_file, dev_member)
+    keypair = forger_key(datadir, key_file, passphrase_file, dev_member)
     try:
         node = Node(
             datadir,
