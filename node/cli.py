@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from node.commands import audit, data, found, run
+from node.commands import audit, data, found, live, run
 from node.errors import DiskFull, NodeError
 from node.failures import address_in_use, describe_exception, leaves, store_locked
 from protocol.crypto import hash_hex
@@ -42,6 +42,7 @@ for _command in (
     data.import_chain,
     data.revert,
     data.reindex,
+    live.peers,
     run.run,
     run.devnet,
     audit.audit,

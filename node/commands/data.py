@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from node.chain import ChainManager, Outcome
 from node.chainfile import ChainFileError, read_block_zero, read_chain, write_chain
+from node.commands import live
 from node.datadir import (
     OLD_NAME,
     REINDEX_NAME,
@@ -256,61 +257,99 @@ def join_block_zero(address: str, genesis_hash: str | None, *, yes: bool, timeou
 def describe_status(datadir: Path) -> dict[str, Any]:
     config, store = open_store(datadir)
     try:
-        pointer = store.head_pointer()
-        head = store.head()
-        chain = store.chain()
-        status: dict[str, Any] = {"currency": config.currency, "genesis": hash_hex(config.genesis)}
-        if pointer is not None and head is not None and chain is not None:
-            block = store.block(pointer[0])
-            status |= {
-                "head": {
-                    "number": pointer[0],
-                    "hash": hash_hex(pointer[1]),
-                    "state_digest": hash_hex(pointer[2]),
-                    "median_time": head.median_time,
-                    "issuer": pubkey_display(block.issuer) if block else None,
-                },
-                "members": head.members_count,
-                "dividend": head.dividend,
-                "unit_base": head.unit_base,
-                "monetary_mass": head.mass,
-                "fork_candidates": len(store.fork_candidates()),
-            }
-        return status
+        return describe_store(config, store)
     finally:
         store.close()
 
 
+def describe_store(config: NodeConfig, store: LevelStore) -> dict[str, Any]:
+    """The summary `juned status` prints, read from the store of a stopped node."""
+    pointer = store.head_pointer()
+    head = store.head()
+    chain = store.chain()
+    status: dict[str, Any] = {"currency": config.currency, "genesis": hash_hex(config.genesis)}
+    if pointer is not None and head is not None and chain is not None:
+        block = store.block(pointer[0])
+        status |= {
+            "head": {
+                "number": pointer[0],
+                "hash": hash_hex(pointer[1]),
+                "state_digest": hash_hex(pointer[2]),
+                "median_time": head.median_time,
+                "issuer": pubkey_display(block.issuer) if block else None,
+            },
+            "members": head.members_count,
+            "dividend": head.dividend,
+            "unit_base": head.unit_base,
+            "monetary_mass": head.mass,
+            "fork_candidates": len(store.fork_candidates()),
+        }
+    return status
+
+
 @click.command()
 @DATADIR
+@live.API
 @JSON
-def status(datadir: Path, as_json: bool) -> None:
-    """The node's chain: head, members, money, fork candidates."""
-    summary = describe_status(datadir)
+def status(datadir: Path, api_url: str | None, as_json: bool) -> None:
+    """The node's chain: head, members, money, fork candidates; asked of the node itself (its
+    client API) while it runs, read from its store when it is stopped."""
+    source = live.open_source(datadir, api_url)
+    if isinstance(source, live.Running):
+        try:
+            summary = live.live_status(source.api)
+        finally:
+            source.api.close()
+    else:
+        try:
+            summary = describe_store(source.config, source.store) | {"running": False}
+        finally:
+            source.store.close()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     console = Console()
     console.print(f"currency [cyan]{summary['currency']}[/cyan], block 0 {summary['genesis'][:16]}…")
+    if summary["running"]:
+        console.print(
+            f"running node (client API {summary['api']}): {summary['peers']} peers, "
+            f"{summary['pending']} pending documents"
+        )
     head = summary.get("head")
     if head is None:
         console.print("no block yet")
         return
     console.print(f"head #{head['number']} {head['hash'][:16]}… state {head['state_digest'][:16]}…")
     ud = format_cents(summary["dividend"] * 10 ** summary["unit_base"])
+    candidates = summary["fork_candidates"]
     console.print(
         f"{summary['members']} members, UD {ud}, "
-        f"monetary mass {format_cents(summary['monetary_mass'], grouped=True)}, "
-        f"{summary['fork_candidates']} fork candidates"
+        f"monetary mass {format_cents(summary['monetary_mass'], grouped=True)}"
+        + ("" if candidates is None else f", {candidates} fork candidates")
     )
 
 
 @click.command(name="export")
 @DATADIR
+@live.API
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-def export_chain(datadir: Path, output: Path) -> None:
-    """Write the whole chain to a chain file."""
-    _config, store = open_store(datadir)
+def export_chain(datadir: Path, api_url: str | None, output: Path) -> None:
+    """Write the whole chain to a chain file: from the store of a stopped node, or block by block
+    from a running node's client API, up to its head when the export starts."""
+    source = live.open_source(datadir, api_url)
+    if isinstance(source, live.Running):
+        try:
+            count, currency = live.live_head(source.api)
+            with progress() as bar:
+                task = bar.add_task("exporting", total=count)
+                written = live.export_live(
+                    source.api, output, count, currency, advance=partial(bar.advance, task)
+                )
+        finally:
+            source.api.close()
+        click.echo(f"exported {written} blocks to {output} from the running node at {source.api.url}")
+        return
+    store = source.store
     try:
         pointer = store.head_pointer()
         count = 0 if pointer is None else pointer[0] + 1
