@@ -12,7 +12,6 @@ block 0 whatever order the files come in, so another founder can rebuild it and 
 
 import dataclasses
 import json
-import sys
 import time as clock
 from collections import Counter
 from datetime import UTC, datetime
@@ -22,9 +21,9 @@ from typing import Any
 import click
 
 from node.chainfile import read_chain, write_chain
+from node.passphrase import load_forging_key, passphrase_source, read_key_text
 from protocol.crypto import PublicKey, hash_hex
 from protocol.documents import Block
-from protocol.errors import ProtocolError
 from protocol.forge import build_genesis, prove
 from protocol.founding import (
     DEFAULT_PRESET,
@@ -40,8 +39,8 @@ from protocol.founding import (
     read_parameters_toml,
 )
 from protocol.genesis import GenesisDescription
-from protocol.keyfile import MAX_KEYFILE_SIZE, KeyfileError, open_keyfile, public_key_of
-from protocol.keys import Keypair, checksum, parse_pubkey, pubkey_display, pubkey_to_base58
+from protocol.keyformats import KeyFormatError, public_key_without_passphrase
+from protocol.keys import Keypair, checksum, pubkey_display, pubkey_to_base58
 from protocol.params import CurrencyParameters
 from protocol.rules.block import validate_block
 from protocol.state import MemoryState
@@ -96,29 +95,27 @@ def load_founding_files(paths: tuple[Path, ...], currency: str) -> list[Founding
     return files
 
 
-def read_passphrase(key_file: Path) -> str:
-    """Asked hidden on a terminal; otherwise one line of standard input (for scripts)."""
-    if sys.stdin.isatty():
-        return str(click.prompt(f"Passphrase of {key_file}", hide_input=True, err=True))
-    line = sys.stdin.readline()
-    if not line.rstrip("\r\n"):
-        raise FoundingError(f"expected the passphrase of {key_file} on a line of standard input")
-    return line.rstrip("\r\n")
-
-
-def issuer_key(key_file: Path, description: GenesisDescription) -> tuple[str, PublicKey]:
-    """The key file's text and public key, refused unless it is a founder's (no passphrase yet)."""
-    text = _read(key_file, MAX_KEYFILE_SIZE, "a June key file")
-    try:
-        key = parse_pubkey(public_key_of(text))
-    except ProtocolError as exc:
-        raise FoundingError(f"{key_file}: {exc}") from exc
+def _refuse_outsider(key_file: Path, key: PublicKey, description: GenesisDescription) -> None:
     if key not in {i.issuer for i in description.identities}:
         raise FoundingError(
             f"{key_file} holds {pubkey_display(key)}, who is not among the founders: "
             "block 0 is issued by a founder"
         )
-    return text, key
+
+
+def issuer_keypair(key_file: Path, passphrase_file: Path | None, description: GenesisDescription) -> Keypair:
+    """The issuer's key pair (any Ğ1 key format, as `juned run` reads it). A key the file shows
+    without its passphrase (June key files, unencrypted formats) is checked to be a founder's
+    before the passphrase is asked; EWIF and DEWIF hide it, so they are checked once opened."""
+    try:
+        shown = public_key_without_passphrase(read_key_text(key_file))
+    except KeyFormatError as exc:
+        raise FoundingError(f"key file {key_file}: {exc}") from exc
+    if shown is not None:
+        _refuse_outsider(key_file, shown, description)
+    keypair = load_forging_key(key_file, passphrase_source(key_file, passphrase_file))
+    _refuse_outsider(key_file, keypair.public_key, description)
+    return keypair
 
 
 def forge(description: GenesisDescription, keypair: Keypair) -> Block:
@@ -147,7 +144,12 @@ def forge(description: GenesisDescription, keypair: Keypair) -> Block:
     "--key-file",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="June key file of the founder who issues block 0 (passphrase asked).",
+    help="Key file of the founder who issues block 0, any Ğ1 format (passphrase asked if encrypted).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the key's passphrase from this file's first line (mode 0600) instead of asking.",
 )
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Chain file to write (new)."
@@ -159,6 +161,7 @@ def found(
     params_spec: str,
     start: int | None,
     key_file: Path,
+    passphrase_file: Path | None,
     out: Path,
     as_json: bool,
 ) -> None:
@@ -174,14 +177,7 @@ def found(
     genesis_time = int(clock.time()) if start is None else start
     parameters, source = load_parameters(params_spec, genesis_time)
     description = assemble_genesis(currency, parameters, genesis_time, load_founding_files(files, currency))
-    text, key = issuer_key(key_file, description)
-    try:
-        keypair = open_keyfile(text, read_passphrase(key_file))
-    except KeyfileError as exc:
-        raise FoundingError(f"{key_file}: {exc}") from exc
-    if keypair.public_key != key:
-        raise FoundingError(f"{key_file}: its secret key does not match its public key")
-    block = forge(description, keypair)
+    block = forge(description, issuer_keypair(key_file, passphrase_file, description))
     write_chain(out, [block.to_bytes()])
     if next(read_chain(out)).hash != block.hash:
         raise FoundingError(f"{out}: block 0 did not read back the same")

@@ -85,7 +85,9 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory) -> Ceremony:
     return done
 
 
-def found(ceremony: Ceremony, out: Path, *args: str, key: str = "ana") -> subprocess.CompletedProcess[str]:
+def found(
+    ceremony: Ceremony, out: Path, *args: str, key: str = "ana", passphrase: str = PASSPHRASE
+) -> subprocess.CompletedProcess[str]:
     return run(
         "juned",
         "found",
@@ -100,7 +102,7 @@ def found(ceremony: Ceremony, out: Path, *args: str, key: str = "ana") -> subpro
         "--out",
         str(out),
         *args,
-        stdin=PASSPHRASE + "\n",
+        stdin=passphrase + "\n",
     )
 
 
@@ -136,7 +138,9 @@ def test_a_founder_without_certifications_is_named(ceremony: Ceremony, tmp_path:
     assert not chain.exists()
 
 
-def test_other_currency_and_outsider_issuer_are_refused(ceremony: Ceremony, tmp_path: Path) -> None:
+def test_other_currency_outsider_issuer_and_wrong_passphrase_are_refused(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
     chain = tmp_path / "chain.june"
     refused = found(ceremony, chain, *ceremony.files(), str(ceremony.foreign_certifications))
     assert refused.returncode == 1
@@ -146,6 +150,11 @@ def test_other_currency_and_outsider_issuer_are_refused(ceremony: Ceremony, tmp_
     outsider = found(ceremony, chain, *ceremony.files(), key="stranger")
     assert outsider.returncode == 1
     assert "who is not among the founders" in outsider.stderr
+    wrong = found(ceremony, chain, *ceremony.files(), passphrase="not the passphrase")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().splitlines() == [
+        f"error: key file {ceremony.key('ana')}: wrong passphrase, or the key file is damaged"
+    ]
     assert not chain.exists()
 
 
