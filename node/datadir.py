@@ -34,9 +34,13 @@ class NodeConfig:
     bootstrap: list[str] = field(default_factory=list)
     api: str = "127.0.0.1:0"
     key_file: str = ""
+    #: The addresses peers are told to dial this node at (`juned run --announce`), when the listen
+    #: address is not one (behind a NAT, a port forward, a DNS name); empty: the listen address.
+    announce: list[str] = field(default_factory=list)
 
     def to_toml(self) -> str:
         bootstrap = ", ".join(f'"{address}"' for address in self.bootstrap)
+        announce = ", ".join(f'"{address}"' for address in self.announce)
         return (
             "# June node configuration (juned)\n"
             f'currency = "{self.currency}"\n'
@@ -45,6 +49,7 @@ class NodeConfig:
             f"bootstrap = [{bootstrap}]\n"
             f'api = "{self.api}"\n'
             f'key_file = "{self.key_file}"\n'
+            f"announce = [{announce}]\n"
         )
 
     @classmethod
@@ -58,6 +63,7 @@ class NodeConfig:
                 bootstrap=[str(a) for a in data.get("bootstrap", [])],
                 api=str(data.get("api", cls.api)),
                 key_file=str(data.get("key_file", "")),
+                announce=[str(a) for a in data.get("announce", [])],
             )
         except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
             raise DataDirError(f"{origin}: not a valid juned configuration: {exc}") from exc

@@ -60,6 +60,7 @@ class Node:
         cpu_share: float = 0.5,
         turn_spacing: float = DEFAULT_TURN_SPACING,
         api: str | None = None,
+        announce: Sequence[str] | None = None,
     ) -> None:
         self.datadir = datadir
         self.clock = clock or Clock()
@@ -75,6 +76,7 @@ class Node:
             bootstrap=self.config.bootstrap if bootstrap is None else bootstrap,
             answer=lambda request: answer(self.chain, request, self.network.advertised),
             block_check=self.intake.refusal,
+            announce=self.config.announce if announce is None else announce,
         )
         self.intake.blame = self.network.penalise
         self.intake.on_head_change.append(self._head_changed)
@@ -112,6 +114,10 @@ class Node:
     def address(self) -> str:
         """The node's full address, `/ip4/…/tcp/…/p2p/<peer id>` (once running)."""
         return self.network.address
+
+    def addresses(self) -> list[str]:
+        """Every address peers may dial this node at (see `Network.addresses`)."""
+        return self.network.addresses()
 
     def head(self) -> tuple[int, bytes, bytes] | None:
         return self.store.head_pointer()

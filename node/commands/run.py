@@ -111,6 +111,13 @@ def forger_key(
     "--bootstrap", multiple=True, help="Peer address to dial (repeatable) [default: from juned.toml]."
 )
 @click.option(
+    "--announce",
+    multiple=True,
+    metavar="MULTIADDR",
+    help="Address peers should dial this node at (repeatable), e.g. behind a NAT "
+    "[default: announce in juned.toml, else the listen address].",
+)
+@click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Forge as this member: a June key file, PubSec, WIF, EWIF, DEWIF or seed hex "
@@ -132,6 +139,7 @@ def run(
     datadir: Path,
     listen: str | None,
     bootstrap: tuple[str, ...],
+    announce: tuple[str, ...],
     key_file: Path | None,
     passphrase_file: Path | None,
     dev_member: str | None,
@@ -147,6 +155,7 @@ def run(
             datadir,
             listen=listen,
             bootstrap=list(bootstrap) or None,
+            announce=list(announce) or None,
             forger=keypair,
             cpu_share=cpu_share,
             api=api,
@@ -157,7 +166,8 @@ def run(
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)
-            console.print(f"node listening on {node.address}")
+            for line in banner(node.addresses()):
+                console.print(line)
             if node.api_url:
                 console.print(f"client API on {node.api_url}")
             await until_signal(node.stop)
@@ -172,6 +182,22 @@ def run(
     finally:
         node.close()
     console.print("node stopped")
+
+
+def banner(addresses: list[str]) -> list[str]:
+    """The startup lines naming where peers can reach the node: the address to hand out first
+    (the first one that is not loopback; `juned init --join` takes it), then the others."""
+    if not addresses:
+        return ["node listening, but on no address a peer could dial: see --listen and --announce"]
+    outside = [a for a in addresses if "/ip4/127." not in a and "/ip6/::1/" not in a]
+    first = (outside or addresses)[0]
+    lines = [f"node listening on {first}", f"  hand out this address: juned init --join {first}"]
+    lines += [
+        f"  also reachable at {a}" + ("" if a in outside else " (this machine only)")
+        for a in addresses
+        if a != first
+    ]
+    return lines
 
 
 def node_failure(exc: BaseException) -> NodeError | None:

@@ -6,6 +6,7 @@ authenticated, and stops accepting inbound connections after 250 of them: both a
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,17 @@ def load_or_create_identity(datadir: Path) -> Any:
     return create_identity_from_seed(seed)
 
 
-def make_host(key_pair: Any) -> Any:
-    """A host speaking Noise + Yamux only, with the inbound-connection leak worked around."""
+def make_host(key_pair: Any, *, addrs_factory: Callable[[list[Any]], list[Any]] | None = None) -> Any:
+    """A host speaking Noise + Yamux only, with the inbound-connection leak worked around.
+
+    `addrs_factory` turns the listen addresses into the ones the host reports (`get_addrs`, hence
+    identify and its signed peer record): the network uses it to never report `0.0.0.0`."""
     quiet_libp2p_logs()
     host = new_host(
         key_pair=key_pair,
         sec_opt={NOISE_ID: NoiseTransport(key_pair, noise_privkey=new_x25519_key_pair().private_key)},
         muxer_opt={TProtocol(YAMUX_ID): Yamux},
+        addrs_factory=addrs_factory,
     )
     network: Any = host.get_network()
     network._inbound_limiter = trio.CapacityLimiter(1_000_000)  # libp2p-notes P2: inbound slot leak

@@ -17,6 +17,7 @@ is logged and ends that one stream, never the node. Inbound connections are capp
 closes connections whose security handshake does not finish within its upgrade timeout.
 """
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +29,16 @@ import multiaddr
 import trio
 from libp2p.abc import INotifee
 from libp2p.custom_types import TProtocol
+from libp2p.identity.identify.identify import AGENT_VERSION as IDENTIFY_AGENT
+from libp2p.identity.identify.identify import ID as IDENTIFY_PROTOCOL
+from libp2p.identity.identify.identify import PROTOCOL_VERSION as IDENTIFY_VERSION
+from libp2p.identity.identify.pb.identify_pb2 import Identify
 from libp2p.io.exceptions import MessageTooLarge
 from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.peer.peerstore import env_to_send_in_RPC
+from libp2p.utils import encode_uvarint
 
 from node.p2p.gossip import Gossip
 from node.p2p.host import load_or_create_identity, make_host
@@ -45,9 +52,18 @@ from node.p2p.messages import (
     decode_request,
     decode_response,
     encode_error,
+    encode_peers,
 )
 from node.p2p.misbehaviour import Misbehaviour, Offence
-from node.p2p.peers import PeerBook, dialable, peer_id_of
+from node.p2p.peers import (
+    PeerBook,
+    dialable,
+    expand_unspecified,
+    is_loopback_ip,
+    local_ipv4_addresses,
+    peer_id_of,
+    shareable,
+)
 from node.p2p.performance import Performance
 from protocol.crypto import Hash
 from protocol.documents import Block
@@ -76,6 +92,8 @@ MAX_OUTBOUND = 32
 MAX_INBOUND = 64
 #: Requests from peers served at once; beyond it a request waits (its own deadline still runs).
 MAX_SERVING = 16
+#: Most of its own addresses a node puts in a `peers` answer (one per interface, or announced).
+MAX_OWN_ADVERTISED = 4
 
 #: Answered by every June node whatever its currency, so that a peer of another currency is told
 #: apart (and dropped) rather than merely failing to negotiate the sync protocol.
@@ -168,11 +186,14 @@ class Network:
         bootstrap: Sequence[str],
         answer: Answer,
         block_check: Callable[[Block], str | None],
+        announce: Sequence[str] = (),
     ) -> None:
         self.genesis = genesis
         self.misbehaviour = Misbehaviour()
         self.performance = Performance()
-        self._host = make_host(load_or_create_identity(datadir))
+        self._announce = [multiaddr.Multiaddr(_without_peer_id(a)) for a in announce]
+        self._interfaces = local_ipv4_addresses()
+        self._host = make_host(load_or_create_identity(datadir), addrs_factory=self._reported_addresses)
         self._listen = multiaddr.Multiaddr(listen)
         self._protocol = sync_protocol(genesis)
         self._answer = answer
@@ -203,6 +224,24 @@ class Network:
         """The node's full address, `/ip4/…/tcp/…/p2p/<peer id>` (once running)."""
         return str(self._host.get_addrs()[0])
 
+    def addresses(self) -> list[str]:
+        """Every address a peer may dial this node at, `/…/p2p/<peer id>` (once running): the
+        `--announce` ones if any, else the listen address with `0.0.0.0` replaced by each of the
+        machine's IPv4s (loopback last). What `juned run` prints for the operator to hand out."""
+        return [str(a) for a in self._host.get_addrs() if dialable(str(a))]
+
+    def _reported_addresses(self, candidates: list[Any]) -> list[Any]:
+        """The host's `addrs_factory`: the announced addresses, or the listen (and observed)
+        addresses with an unspecified host expanded, never `0.0.0.0` or `::` themselves."""
+        if self._announce:
+            return list(self._announce)
+        reported: list[Any] = []
+        for candidate in candidates:
+            for text in expand_unspecified(str(candidate), self._interfaces):
+                if text not in {str(r) for r in reported}:
+                    reported.append(multiaddr.Multiaddr(text))
+        return reported
+
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until `stop()`. Pubsub services wrap the host so they close last, and peers are
         disconnected before the host closes, outside any cancelled scope (libp2p-notes §2): a host
@@ -210,6 +249,7 @@ class Network:
         async with self._gossip.services(), self._host.run(listen_addrs=[self._listen]):
             self._host.set_stream_handler(self._protocol, self._serve)
             self._host.set_stream_handler(STATUS_PROTOCOL, self._serve_status)
+            self._host.set_stream_handler(IDENTIFY_PROTOCOL, self._serve_identify)
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 await self._gossip.start(nursery)
@@ -420,7 +460,10 @@ class Network:
                         await frames.write_msg(encode_error("this protocol answers status requests only"))
                         return
                     try:
-                        answer = self._answer(request)
+                        if request.kind == PEERS:  # who asks decides what may be told (`shareable`)
+                            answer = encode_peers(self.advertised(to_loopback=_remote_is_loopback(stream)))
+                        else:
+                            answer = self._answer(request)
                     except Exception:
                         log.exception("answering %r from %s failed", request, peer)
                         answer = encode_error("the node failed to answer")
@@ -433,11 +476,44 @@ class Network:
         finally:
             await _reset(stream)
 
-    def advertised(self) -> list[str]:
-        """What this node answers to a `peers` request: its own address first, then peers that
-        answered us."""
-        own = [str(a) for a in self._host.get_addrs() if dialable(str(a))][:1]
-        return own + self.peer_book.addresses()
+    def advertised(self, *, to_loopback: bool = True) -> list[str]:
+        """What this node answers to a `peers` request: its own addresses first (at most
+        `MAX_OWN_ADVERTISED`), then peers that answered us; never an unspecified address, and
+        loopback ones only to a peer on loopback (`shareable`)."""
+        own = shareable(self.addresses(), to_loopback=to_loopback)[:MAX_OWN_ADVERTISED]
+        return shareable(own + self.peer_book.addresses(), to_loopback=to_loopback)
+
+    async def _serve_identify(self, stream: Any) -> None:
+        """Identify, answered per peer: py-libp2p's own handler reports every address of the host to
+        everyone, loopback included; here a peer not on loopback is told only `shareable` addresses
+        (and no signed peer record, which would carry them all)."""
+        to_loopback = _remote_is_loopback(stream)
+        try:
+            with trio.fail_after(SERVE_TIMEOUT):
+                observed = None
+                remote = stream.get_remote_address()
+                if remote is not None:
+                    host, port = remote
+                    host = host[7:] if host.lower().startswith("::ffff:") else host
+                    observed = multiaddr.Multiaddr(f"/{'ip6' if ':' in host else 'ip4'}/{host}/tcp/{port}")
+                addresses = shareable(self.addresses(), to_loopback=to_loopback)
+                message = Identify(
+                    protocol_version=IDENTIFY_VERSION,
+                    agent_version=IDENTIFY_AGENT,
+                    public_key=self._host.get_public_key().serialize(),
+                    listen_addrs=[multiaddr.Multiaddr(_without_peer_id(a)).to_bytes() for a in addresses],
+                    observed_addr=observed.to_bytes() if observed is not None else b"",
+                    protocols=[str(p) for p in self._host.get_mux().get_protocols() if p is not None],
+                )
+                if to_loopback:
+                    message.signedPeerRecord = env_to_send_in_RPC(self._host)[0]
+                data = message.SerializeToString()
+                await stream.write(encode_uvarint(len(data)) + data)
+        except Exception as exc:  # a reset, a timeout: identify is best effort
+            log.debug("identify for %s: %r", stream.muxed_conn.peer_id, exc)
+        finally:
+            with contextlib.suppress(Exception):  # already closed by the other side
+                await stream.close()
 
     # --- gossip ---------------------------------------------------------------------------------
 
@@ -527,6 +603,20 @@ async def exchange(host: Any, peer: Any, protocol: TProtocol, request: bytes, ti
             return answer
         finally:
             await _reset(stream)
+
+
+def _remote_is_loopback(stream: Any) -> bool:
+    """Whether the peer on `stream` connected from a loopback address (unknown: no)."""
+    try:
+        remote = stream.get_remote_address()
+    except Exception:  # a stream that lost its connection
+        return False
+    return remote is not None and is_loopback_ip(str(remote[0]))
+
+
+def _without_peer_id(address: str) -> str:
+    """`address` without its `/p2p/<id>` part (libp2p adds the host's own)."""
+    return address.split("/p2p/", 1)[0]
 
 
 async def _reset(stream: Any) -> None:

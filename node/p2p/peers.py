@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -129,6 +130,101 @@ def dialable(address: str) -> bool:
     if not _dialable_host(host_protocol.name, str(host)) or int(port) == 0:
         return False
     return peer_id_of(address) is not None
+
+
+def _ip_of(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP host of a multiaddr (an IPv4-mapped IPv6 as its IPv4), or None (a DNS name, junk)."""
+    try:
+        first = next(iter(multiaddr.Multiaddr(address).items()), None)
+    except Exception:  # any malformed text
+        return None
+    if first is None or first[0].name not in ("ip4", "ip6"):
+        return None
+    try:
+        ip = ipaddress.ip_address(str(first[1]))
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_unspecified(address: str) -> bool:
+    """Whether `address` is on `0.0.0.0` or `::`: a place to listen, never a place to dial."""
+    ip = _ip_of(address)
+    return ip is not None and ip.is_unspecified
+
+
+def is_loopback_ip(host: str) -> bool:
+    """Whether the text IP `host` (a socket's remote address) is a loopback one; False for junk."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def shareable(addresses: Sequence[str], *, to_loopback: bool) -> list[str]:
+    """The `addresses` this node may tell a peer (in a `peers` answer, in identify): only `dialable`
+    ones, so never `0.0.0.0` or `::`, and loopback ones only to a peer that is itself on loopback
+    (`to_loopback`): elsewhere 127.0.0.1 names the peer's own machine, where it would dial itself or
+    a stranger. Order kept, duplicates dropped."""
+    kept: list[str] = []
+    for address in addresses:
+        if address in kept or not dialable(address):
+            continue
+        ip = _ip_of(address)
+        if ip is not None and ip.is_loopback and not to_loopback:
+            continue
+        kept.append(address)
+    return kept
+
+
+def expand_unspecified(address: str, interfaces: Sequence[str]) -> list[str]:
+    """`address` with an unspecified host replaced by each of `interfaces` (IPs of the same family):
+    a node listening on `/ip4/0.0.0.0/tcp/7777` is reachable at each of its machine's IPv4s on port
+    7777, and that is what it can hand out. Other addresses are returned as they are."""
+    ip = _ip_of(address)
+    if ip is None or not ip.is_unspecified:
+        return [address]
+    family = "ip4" if ip.version == 4 else "ip6"
+    parts = str(multiaddr.Multiaddr(address)).split("/", 3)  # ["", "ip4", "0.0.0.0", "tcp/7777/…"]
+    if len(parts) < 4:
+        return []
+    tail = parts[3]
+    expanded = []
+    for interface in interfaces:
+        try:
+            candidate = ipaddress.ip_address(interface)
+        except ValueError:
+            continue
+        if candidate.version == ip.version and not candidate.is_unspecified:
+            expanded.append(f"/{family}/{candidate}/{tail}")
+    return expanded
+
+
+def local_ipv4_addresses() -> list[str]:
+    """This machine's IPv4 addresses, loopback last (what a listener on 0.0.0.0 is reachable at).
+
+    From the host name's addresses and the source address of the default route (a UDP socket
+    `connect` sends nothing); no interface library needed, and any failure just gives fewer."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(str(info[4][0]))
+    except OSError:
+        pass
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere, nothing is sent
+            found.append(str(probe.getsockname()[0]))
+    except OSError:
+        pass
+    outside = [a for a in dict.fromkeys(found) if not ipaddress.ip_address(a).is_loopback]
+    outside = [a for a in outside if not ipaddress.ip_address(a).is_unspecified]
+    return [*outside, "127.0.0.1"]
 
 
 def peer_id_of(address: str) -> str | None:
