@@ -193,18 +193,18 @@ def describe_block_zero(block: Block) -> list[str]:
     """What an operator needs to recognise a currency: its name, block 0 hash, founders and the
     parameters that say what money it is (the dividend, its growth, the web of trust's bar)."""
     lines = [
-        f"currency  {block.currency}",
-        f"block 0   {hash_hex(block.hash)}",
-        f"founders  {len(block.identities)}: " + ", ".join(sorted(i.uid for i in block.identities)),
+        f"currency      {block.currency}",
+        f"block 0       {hash_hex(block.hash)}",
+        f"founders      {len(block.identities)}: " + ", ".join(sorted(i.uid for i in block.identities)),
     ]
     p = block.parameters
     if p is not None:
         lines += [
-            f"dividend  UD0 {format_cents(p.ud0)} every {_duration(p.dt)}, "
+            f"dividend      UD0 {format_cents(p.ud0)} every {_duration(p.dt)}, "
             f"c = {p.c:g} per {_duration(p.dt_reeval)}",
             f"web of trust  {p.sig_qty} certifications to be a member, valid {_duration(p.sig_validity)}; "
             f"membership valid {_duration(p.ms_validity)}",
-            f"blocks    every {_duration(p.avg_gen_time)} on average",
+            f"blocks        every {_duration(p.avg_gen_time)} on average",
         ]
     return lines
 

@@ -4,27 +4,34 @@ a chain file of another currency is refused by `juned import`.
 
 The process tests run real `juned` processes on 127.0.0.1 only, with bounded waits."""
 
+import contextlib
 import json
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import multiaddr
 import pytest
 import trio
 from click.testing import CliRunner
+from libp2p.io.msgio import VarIntLengthMsgReadWriter
 
 from node.chainfile import ChainFileError, read_block_zero, write_chain
 from node.cli import juned
 from node.commands.data import dev_block_zero, refusal_of_block_zero
 from node.p2p.client import PeerAnswerError, UnreachablePeer, fetch_block_zero
-from protocol.crypto import hash_hex
+from node.p2p.host import load_or_create_identity, make_host
+from node.p2p.messages import Status, encode_blocks, encode_status
+from node.p2p.network import STATUS_PROTOCOL, sync_protocol
+from protocol.crypto import Hash, hash_hex
 from tests.cli import BIN, run
 
 START = 1_700_000_000
@@ -256,3 +263,102 @@ def test_fetch_block_zero_raises_typed_errors() -> None:
             await fetch_block_zero(address, timeout=2)
 
     trio.run(main)
+
+
+# --- hostile peers -------------------------------------------------------------------------------
+
+
+class FakePeer:
+    """A libp2p host on 127.0.0.1, in its own thread, answering status and block requests with
+    what a test gives (`status`, `blocks`: raw answer frames), as a lying or broken peer would."""
+
+    def __init__(self, directory: Path, status: bytes, blocks: bytes) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.host = make_host(load_or_create_identity(directory))
+        self.answers = {STATUS_PROTOCOL: status}
+        self.blocks = blocks
+        self.address = ""
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=trio.run, args=(self._serve,), daemon=True)
+
+    def start(self, genesis: Hash) -> str:
+        self.answers[sync_protocol(genesis)] = self.blocks
+        self._thread.start()
+        assert self._ready.wait(30), "the fake peer did not start"
+        return self.address
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    async def _serve(self) -> None:
+        async with self.host.run(listen_addrs=[multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
+            for protocol, answer in self.answers.items():
+                self.host.set_stream_handler(protocol, self._handler(answer))
+            self.address = str(self.host.get_addrs()[0])
+            self._ready.set()
+            while not self._stop.is_set():
+                await trio.sleep(0.05)
+
+    @staticmethod
+    def _handler(answer: bytes) -> Callable[[Any], Awaitable[None]]:
+        async def handle(stream: Any) -> None:
+            frames = VarIntLengthMsgReadWriter(stream, max_msg_size=1 << 20)
+            with contextlib.suppress(Exception):
+                await frames.read_msg()
+                await frames.write_msg(answer)
+                await stream.close()
+
+        return handle
+
+
+def status_of(block: Any) -> bytes:
+    return encode_status(Status(block.hash, 0, block.hash, block.median_time, block.state_digest))
+
+
+def test_a_forged_block_zero_from_a_peer_is_refused_with_its_reason(tmp_path: Path, block_zero: Any) -> None:
+    forged = replace(block_zero, members_count=block_zero.members_count + 1)  # its signature no longer holds
+    peer = FakePeer(tmp_path / "peer", status_of(forged), encode_blocks([forged.to_bytes()]))
+    address = peer.start(forged.hash)
+    try:
+        result = CliRunner().invoke(
+            juned,
+            ["init", "--datadir", str(tmp_path / "node"), "--join", address, "--yes", "--timeout", "10"],
+        )
+        assert result.exit_code == 1
+        assert "sent an invalid block 0, refused" in result.output, result.output
+        assert not (tmp_path / "node" / "db").exists()
+    finally:
+        peer.stop()
+
+
+def test_a_peer_answering_junk_is_refused_in_one_line(tmp_path: Path, block_zero: Any) -> None:
+    for name, status, blocks in [
+        ("junk status", b"\xff\x00junk", b""),
+        ("another block", status_of(block_zero), encode_blocks([dev_block_zero(5, START + 7).to_bytes()])),
+        ("no block", status_of(block_zero), encode_blocks([])),
+        ("junk block", status_of(block_zero), encode_blocks([b"\x82\x00\x00"])),
+    ]:
+        peer = FakePeer(tmp_path / name, status, blocks)
+        address = peer.start(block_zero.hash)
+        try:
+            result = CliRunner().invoke(
+                juned,
+                [
+                    "init",
+                    "--datadir",
+                    str(tmp_path / f"node {name}"),
+                    "--join",
+                    address,
+                    "--yes",
+                    "--timeout",
+                    "10",
+                ],
+            )
+            assert result.exit_code == 1, (name, result.output)
+            assert result.output.startswith("Error: cannot join:") and result.output.count("\n") == 1, (
+                result.output
+            )
+        finally:
+            peer.stop()
