@@ -192,6 +192,8 @@ def banner(addresses: list[str]) -> list[str]:
     outside = [a for a in addresses if "/ip4/127." not in a and "/ip6/::1/" not in a]
     first = (outside or addresses)[0]
     lines = [f"node listening on {first}", f"  hand out this address: juned init --join {first}"]
+    if not outside:
+        lines[1] += " (this machine only: listen on 0.0.0.0 or pass --announce for other machines)"
     lines += [
         f"  also reachable at {a}" + ("" if a in outside else " (this machine only)")
         for a in addresses

@@ -99,6 +99,7 @@ def test_the_banner_names_the_address_to_hand_out() -> None:
     assert f"juned init --join {PRIVATE}" in lines[1]
     assert any(LOCAL in line and "this machine only" in line for line in lines[2:])
     assert banner([LOCAL])[0] == f"node listening on {LOCAL}"
+    assert "this machine only" in banner([LOCAL])[1] and "this machine only" not in lines[1]
     assert "no address" in banner([])[0]
 
 
