@@ -107,6 +107,7 @@ class Node:
         self.api_url = ""  # once running, if the API is served
         self._sync_now = trio.Event()
         self._stopped = trio.Event()
+        self._seen_peers: set[str] = set()  # as of the last sync tick, for the log
         # documents that waited for their time and are now valid, to be gossiped
         self._ready, self._ready_inbox = trio.open_memory_channel[PendingDocument](1000)
 
@@ -248,10 +249,21 @@ class Node:
 
     # --- sync ---------------------------------------------------------------------------------
 
+    def _log_peer_changes(self) -> None:
+        """Say at INFO (`-v`) which peers connected or were lost since the last sync tick: what an
+        operator watches first when a node does not follow the chain."""
+        now = {str(peer) for peer in self.peers()}
+        for peer in sorted(now - self._seen_peers):
+            log.info("peer connected: %s (%d peers)", peer, len(now))
+        for peer in sorted(self._seen_peers - now):
+            log.info("peer lost: %s (%d peers)", peer, len(now))
+        self._seen_peers = now
+
     async def _sync_loop(self) -> None:
         retries = 0  # rounds started at once after an aborted one (a liar or a silent peer
         # stopped it: the next round follows another peer)
         while True:
+            self._log_peer_changes()
             self.intake.take_due()
             try:
                 await self.syncer.catch_up(await self.network.statuses())
