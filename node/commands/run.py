@@ -34,7 +34,11 @@ LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 class _Verbosity(logging.Filter):
     """Lets June's records through from `own` up, everyone else's (libp2p, multiaddr, hypercorn…)
     from `others` up: a filter on the handler, because some libraries set their own loggers' levels
-    (py-libp2p's auto-connector sets INFO), which a level on the root logger would not override."""
+    (py-libp2p's auto-connector sets INFO), which a level on the root logger would not override.
+
+    An exception passed as an argument of a record shown (`log.info("status of %s: %s", peer,
+    exc)`) is written as `describe_exception` says it: the reason inside Trio's exception groups,
+    not "Exceptions from Trio nursery (1 sub-exception)"."""
 
     def __init__(self, own: int, others: int) -> None:
         super().__init__()
@@ -43,7 +47,13 @@ class _Verbosity(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         name = record.name
         mine = any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
-        return record.levelno >= (self.own if mine else self.others)
+        if record.levelno < (self.own if mine else self.others):
+            return False
+        if isinstance(record.args, tuple) and any(isinstance(a, BaseException) for a in record.args):
+            record.args = tuple(
+                describe_exception(a) if isinstance(a, BaseException) else a for a in record.args
+            )
+        return True
 
 
 def configure_logging(verbose: int) -> None:

@@ -129,6 +129,12 @@ def test_verbosity_keeps_third_party_loggers_quiet_below_vvv(caplog: pytest.LogC
         assert not shown("multiaddr", logging.DEBUG) and shown("multiaddr", logging.WARNING)
         configure_logging(1)
         assert shown("june.intake", logging.INFO) and not shown("june.sync", logging.DEBUG)
+        group = ExceptionGroup("Exceptions from Trio nursery (1 sub-exception)", [EOFError("stream closed")])
+        record = logging.LogRecord(
+            "june.p2p", logging.INFO, __file__, 1, "status of %s: %s", ("Qm", group), None
+        )
+        assert all(f.filter(record) for f in handler.filters)
+        assert record.getMessage() == "status of Qm: EOFError: stream closed"
         configure_logging(3)
         assert shown("libp2p.network.swarm", logging.DEBUG)
         assert len([h for h in root.handlers if getattr(h, "june_verbosity", False)]) == 1
