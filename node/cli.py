@@ -17,7 +17,7 @@ from rich.table import Table
 
 from node.commands import audit, data, found, live, run
 from node.errors import DiskFull, NodeError
-from node.failures import address_in_use, describe_exception, leaves, store_locked
+from node.failures import address_in_use, busy_store, describe_exception, leaves
 from protocol.crypto import hash_hex
 from protocol.documents import Block
 from protocol.errors import ProtocolError
@@ -179,8 +179,9 @@ def failure_line(exc: BaseException) -> str | None:
     anything else."""
     for leaf in leaves(exc):
         if isinstance(leaf, (ProtocolError, NodeError)):
-            if store_locked(leaf):
-                return f"{leaf}: another running juned uses this data directory; stop it first"
+            held = busy_store(leaf)
+            if held is not None:
+                return str(held)
             return str(leaf)
     for leaf in leaves(exc):
         if isinstance(leaf, OSError) and leaf.errno in (errno.ENOSPC, errno.EDQUOT):

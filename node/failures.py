@@ -10,6 +10,7 @@ line and message that shows a caught exception, so that the operator reads the r
 import errno
 import fcntl
 import os
+import re
 import socket
 import struct
 from collections.abc import Iterator
@@ -181,6 +182,27 @@ class DataDirBusy(NodeError):
             f"{datadir} is used by another running juned{who}: stop it first, or ask it through its "
             "client API (`juned status`, `juned export` and `juned peers` do)"
         )
+
+
+def locked_store_path(exc: BaseException) -> Path | None:
+    """The store whose lock `exc` failed to take (LevelDB names its `…/LOCK` file), if it did."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, OSError) and type(current).__module__.startswith("plyvel"):
+            words = current.args[0] if current.args else b""
+            text = words.decode("utf-8", "replace") if isinstance(words, bytes) else str(words)
+            found = re.search(r"(/\S*)/LOCK\b", text)
+            if found is not None:
+                return Path(found.group(1))
+        current = current.__cause__
+    return None
+
+
+def busy_store(exc: BaseException) -> DataDirBusy | None:
+    """`DataDirBusy` for the data directory of the store `exc` could not lock, else None: what any
+    command opening a data directory says when a node runs on it."""
+    store = locked_store_path(exc)
+    return None if store is None else DataDirBusy(store.parent, lock_holder(store))
 
 
 def busy_datadir(datadir: Path, exc: BaseException) -> DataDirBusy | None:
