@@ -17,6 +17,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from node.chainfile import read_chain
+from node.commands.live import api_url_of
 from node.datadir import read_config, write_config
 from protocol.documents import Block
 from tests.cli import BIN, run
@@ -194,3 +195,12 @@ def test_peers_of_two_running_nodes(tmp_path: Path) -> None:
 
             second = juned_json("status", "--datadir", str(second_path))
             assert second["peers"] == 1
+
+
+def test_the_api_address_of_juned_toml_becomes_a_url_to_reach_it() -> None:
+    assert api_url_of("127.0.0.1:8088") == "http://127.0.0.1:8088"
+    assert api_url_of("0.0.0.0:8088") == "http://127.0.0.1:8088"  # bound everywhere: asked locally
+    assert api_url_of("[::]:8088") == "http://[::1]:8088"
+    assert api_url_of("http://node.example:8088/") == "http://node.example:8088"
+    assert api_url_of("127.0.0.1:0") is None  # the node picked a port at start: --api is needed
+    assert api_url_of("") is None  # no API served
