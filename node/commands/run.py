@@ -232,7 +232,8 @@ def node_failure(exc: BaseException) -> NodeError | None:
     "--dir",
     "root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the devnet here and resume it next time [default: a temporary directory].",
+    help="Keep the devnet here and resume it next time: same currency, ports, peer ids and dev clock "
+    "[default: a temporary directory].",
 )
 @click.option(
     "--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Dev clock speed."
@@ -242,7 +243,8 @@ def node_failure(exc: BaseException) -> NodeError | None:
     type=click.IntRange(0, 65535),
     default=8088,
     show_default=True,
-    help="Client API port of the first node (the next ones follow); 0: any free port.",
+    help="Client API port of the first node (the next ones follow); 0: any free port. Chosen at the "
+    "first start: a resumed --dir keeps its ports.",
 )
 @click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True)
 @click.option("--stop-after", type=click.FloatRange(min=1), help="Stop after this many seconds.")
@@ -257,7 +259,10 @@ def devnet(
     stop_after: float | None,
     verbose: int,
 ) -> None:
-    """Run a local network of NODES dev nodes; type +1d, +2w, +3m on stdin to jump the clock."""
+    """Run a local network of NODES dev nodes; type +1d, +2w, +3m on stdin to jump the clock.
+
+    The founders' memberships and certifications are renewed by the devnet itself, and long jumps
+    go in steps with blocks between them, so the devnet lives for years of dev time."""
     configure_logging(verbose)
     with tempfile.TemporaryDirectory(prefix="june-devnet-") as scratch:
         try:
