@@ -574,9 +574,18 @@ class Network:
         except PeerFailed as exc:
             log.info("peers of %s: %s", peer, exc)
             return
-        taken = self.peer_book.heard(addresses, str(peer))
+        taken = self.peer_book.heard(addresses, str(peer), source_on_loopback=self._on_loopback(peer))
         if taken:
             log.info("heard %d new addresses from %s (of %d)", taken, peer, len(addresses))
+
+    def _on_loopback(self, peer: Any) -> bool:
+        """Whether our connection to `peer` runs over loopback (unknown: no)."""
+        try:
+            connections = self._host.get_network().get_connections(peer)
+            remotes = [c.muxed_conn.get_remote_address() for c in connections]
+        except Exception:  # the connection went away meanwhile
+            return False
+        return bool(remotes) and all(r is not None and is_loopback_ip(str(r[0])) for r in remotes)
 
     async def _disconnect_all(self) -> None:
         async with trio.open_nursery() as nursery:

@@ -358,12 +358,22 @@ class PeerBook:
         self.save()
         return True
 
-    def heard(self, addresses: Sequence[str], source: str, now: float | None = None) -> int:
+    def heard(
+        self,
+        addresses: Sequence[str],
+        source: str,
+        now: float | None = None,
+        *,
+        source_on_loopback: bool = True,
+    ) -> int:
         """Take candidates from one `peers` answer of peer `source`; returns how many were taken.
 
-        At most `MAX_HEARD_PER_ANSWER` new ones, skipping addresses that are not `dialable`, our
-        own, of a peer already in the book, at an endpoint already in the book, or over the
-        `MAX_UNTRUSTED_PER_SOURCE` of `source`. They are untrusted: not advertised, not saved."""
+        At most `MAX_HEARD_PER_ANSWER` new ones, skipping addresses that are not `dialable` (so
+        never `0.0.0.0` or `::`: they are not retried), our own, of a peer already in the book, at
+        an endpoint already in the book, or over the `MAX_UNTRUSTED_PER_SOURCE` of `source`; and
+        loopback ones from a `source` not itself on loopback (`shareable`: from elsewhere,
+        127.0.0.1 names that peer's machine, not one we can reach). They are untrusted: not
+        advertised, not saved."""
         now = self.clock() if now is None else now
         endpoints = {_endpoint(e.address) for e in self.entries.values()}
         from_source = sum(1 for e in self.entries.values() if not e.trusted and e.source == source)
@@ -371,7 +381,7 @@ class PeerBook:
         for address in addresses[:MAX_SCANNED_PER_ANSWER]:
             if taken >= MAX_HEARD_PER_ANSWER or from_source >= MAX_UNTRUSTED_PER_SOURCE:
                 break
-            if not dialable(address):
+            if not shareable([address], to_loopback=source_on_loopback):
                 continue
             peer = peer_id_of(address)
             address = _normalised(address)

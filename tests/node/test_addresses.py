@@ -82,6 +82,14 @@ def test_heard_unspecified_addresses_never_enter_the_peer_book(tmp_path: Path) -
     assert book.heard([address()], source=new_id()) == 1
 
 
+def test_loopback_addresses_heard_from_a_peer_elsewhere_are_dropped(tmp_path: Path) -> None:
+    book = PeerBook(tmp_path, me=ME, clock=FakeClock())
+    local, public = address("127.0.0.1"), address("198.51.100.7")
+    assert book.heard([local, public], source=new_id(), source_on_loopback=False) == 1
+    assert [e.address for e in book.entries.values()] == [public]
+    assert book.heard([local], source=new_id(), source_on_loopback=True) == 1
+
+
 def test_announce_is_kept_in_the_configuration(tmp_path: Path) -> None:
     genesis = dev_block_zero(5, 1_700_000_000)
     write_config(tmp_path, NodeConfig(currency=genesis.currency, genesis=genesis.hash))
@@ -194,6 +202,7 @@ async def test_a_loopback_node_tells_loopback_peers_its_address_and_others_nothi
                     await trio.sleep(0.05)
             told = await asker.network.ask(asker.peers()[0], Request(PEERS))
             assert told[0] == node.address  # asked over 127.0.0.1: a loopback peer
+            assert asker.network._on_loopback(asker.peers()[0])  # so what it tells is heard in full
             remote = FakeStream(("192.0.2.9", 4001))
             await node.network._serve_identify(remote)
             assert list(identify_answer(remote).listen_addrs) == []
