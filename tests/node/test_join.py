@@ -27,12 +27,14 @@ from libp2p.io.msgio import VarIntLengthMsgReadWriter
 from node.chainfile import ChainFileError, read_block_zero, write_chain
 from node.cli import juned
 from node.commands.data import dev_block_zero, refusal_of_block_zero
+from node.node import Node
 from node.p2p.client import PeerAnswerError, UnreachablePeer, fetch_block_zero
 from node.p2p.host import load_or_create_identity, make_host
 from node.p2p.messages import Status, encode_blocks, encode_status
 from node.p2p.network import STATUS_PROTOCOL, sync_protocol
 from protocol.crypto import Hash, hash_hex
 from tests.cli import BIN, run
+from tests.node.test_p2p_sync import datadir
 
 START = 1_700_000_000
 BANNER = re.compile(r"node listening on (\S+)")
@@ -362,3 +364,15 @@ def test_a_peer_answering_junk_is_refused_in_one_line(tmp_path: Path, block_zero
             )
         finally:
             peer.stop()
+
+
+async def test_a_node_serves_its_block_zero_to_a_joiner(tmp_path: Path, block_zero: Any) -> None:
+    node = Node(datadir(tmp_path / "node", [block_zero]), api="")
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+            status, served = await fetch_block_zero(node.address, timeout=20)
+            assert served.to_bytes() == block_zero.to_bytes() and status.genesis == block_zero.hash
+            node.stop()
+    finally:
+        node.close()
