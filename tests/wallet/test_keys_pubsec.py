@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocol.keyformats import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
+from protocol.keyformats import KeyFormatError as InputError
 from protocol.keys import Keypair
-from wallet.errors import InputError
-from wallet.keyformats import MAX_PUBSEC_SIZE, parse_pubsec, pubsec_text
 
 
 def test_round_trip() -> None:
