@@ -120,8 +120,14 @@ class Misbehaviour:
 
     def banned(self) -> dict[str, str]:
         """Every banned peer and why."""
+        return {key: reason for key, (reason, _left) in self.bans().items()}
+
+    def bans(self) -> dict[str, tuple[str, float]]:
+        """Every banned peer: why, and how many seconds the ban has left (for operators' views)."""
         now = self._now()
-        return {key: r.reason for key, r in self._records.items() if r.banned_until > now}
+        return {
+            key: (r.reason, r.banned_until - now) for key, r in self._records.items() if r.banned_until > now
+        }
 
     def _bound(self) -> None:
         if len(self._records) <= MAX_TRACKED:

@@ -273,10 +273,8 @@ class Network:
     def peer_table(self) -> list[PeerRow]:
         """Connected peers, then banned ones, as an operator sees them; reads only. A ban's end is
         given as wall-clock time (the policy counts in monotonic seconds)."""
-        now, wall = self.misbehaviour._now(), time.time()
-        bans = {
-            key: record for key, record in self.misbehaviour._records.items() if record.banned_until > now
-        }
+        wall = time.time()
+        bans = self.misbehaviour.bans()
         rows: list[PeerRow] = []
         connected = list(self._host.get_connected_peers())
         for peer in [*connected, *(key for key in bans if key not in {str(p) for p in connected})]:
@@ -290,7 +288,7 @@ class Network:
                     address = ""
             claim = self._claims.get(key)
             average = self.performance.average(key)
-            record = bans.get(key)
+            ban = bans.get(key)
             rows.append(
                 PeerRow(
                     id=key,
@@ -299,8 +297,8 @@ class Network:
                     head=None if claim is None else claim[1].head_number,
                     latency_ms=None if average is None else round(average * 1000, 1),
                     score=round(self.misbehaviour.score(key), 1),
-                    banned_until=None if record is None else wall + record.banned_until - now,
-                    ban_reason=None if record is None else record.reason,
+                    banned_until=None if ban is None else wall + ban[1],
+                    ban_reason=None if ban is None else ban[0],
                 )
             )
         return rows
