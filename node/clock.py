@@ -36,6 +36,7 @@ class Clock:
     def catch_up(self, lead: float = 0.0, *, at_least: int = 0) -> None:
         """Jump ahead until this clock is `lead` seconds ahead of the wall clock and reads at least
         `at_least`; never back (a clock already further ahead stays as it is)."""
+        now = self.now()  # read once: a sped-up clock moves between two readings
         wanted = max(time.time() + lead, at_least)
-        if wanted > self.now():
-            self.jump(wanted - self.now())
+        if wanted > now:
+            self.jump(wanted - now)

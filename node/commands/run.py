@@ -106,9 +106,7 @@ def forger_key(
             configured = read_config(datadir).key_file
             key_file = Path(configured) if configured else None
         if key_file is None:
-            # said once here; a node with a key says whether it forges itself (node.forger)
-            logging.getLogger("june.forger").warning("not forging: no key given (--key-file)")
-            return None
+            return None  # `run` says so once the node is open; a forger says it itself
         return load_forging_key(key_file, passphrase_source(key_file, passphrase_file))
     except NodeError as exc:  # ForgingKeyError, or no data directory: one plain line
         raise click.ClickException(str(exc)) from exc
@@ -172,6 +170,8 @@ def run(
         )
     except NodeError as exc:  # a store held by a running juned is said as such, with its pid
         raise click.ClickException(str(busy_datadir(datadir, exc) or exc)) from exc
+    if keypair is None:  # after the data directory opened: a failure stays one line
+        logging.getLogger("june.forger").warning("not forging: no key given (--key-file)")
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
