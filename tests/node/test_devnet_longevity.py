@@ -96,3 +96,17 @@ async def test_a_resumed_devnet_is_one_network_again_and_its_clock_goes_on(tmp_p
             resumed.stop()
     finally:
         resumed.close()
+
+
+def test_a_clock_catches_up_but_never_goes_back() -> None:
+    fast = Clock(speed=100_000)  # moves between two readings: catch_up must read it once
+    for _ in range(200):
+        fast.catch_up(0.0)
+    before = fast.now()
+    fast.catch_up(at_least=before - 1000)  # behind it: nothing happens
+    assert fast.now() >= before
+    slow = Clock()
+    slow.catch_up(10 * DAY)
+    assert slow.lead() >= 10 * DAY - 1
+    slow.catch_up(at_least=int(time.time()) + 20 * DAY)
+    assert slow.now() >= time.time() + 20 * DAY - 1
