@@ -13,12 +13,15 @@ from node.api.errors import ApiError, not_found
 from node.api.pace import take_turn
 from protocol.crypto import PublicKey, hash_hex
 from protocol.documents import Block
+from protocol.encoding import encode
 from protocol.rules.production import compute_header, compute_personal_difficulty, frame_summaries
 
 router = APIRouter(tags=["chain"])
 MAX_BLOCKS_PER_PAGE = 100
 #: Block numbers are stored as 8 bytes: a larger number is a bad request, not a lookup.
 MAX_NUMBER = 2**63 - 1
+#: A page of raw blocks stops after this many bytes.
+MAX_RAW_PAGE_BYTES = 4 * 2**20
 Number = Annotated[int, Path(ge=0, le=MAX_NUMBER, description="A block number")]
 
 
@@ -58,6 +61,32 @@ def _block(api: ApiContext, number: int) -> Block:
     if block is None:
         raise not_found(f"block {number}")
     return block
+
+
+@router.get(
+    "/blocks/raw",
+    summary="Consecutive blocks' canonical CBOR bytes, as one CBOR array (at most 100, about 4 MB)",
+    response_class=Response,
+)
+async def list_raw_blocks(
+    request: Request,
+    start: Annotated[int, Query(alias="from", ge=0, le=MAX_NUMBER)] = 0,
+    count: Annotated[int, Query(ge=1, le=MAX_BLOCKS_PER_PAGE)] = MAX_BLOCKS_PER_PAGE,
+) -> Response:
+    """What an export or a mirror copies: the bytes as stored (no decoding), a page per request,
+    so a whole chain crosses the API's rate limit in pages rather than one request per block. A
+    page stops early after `MAX_RAW_PAGE_BYTES` (always at least one block)."""
+    store = context(request).store
+    page: list[bytes] = []
+    size = 0
+    for number in range(start, start + count):
+        await take_turn()
+        raw = store.block_bytes(number)
+        if raw is None or (page and size + len(raw) > MAX_RAW_PAGE_BYTES):
+            break
+        page.append(raw)
+        size += len(raw)
+    return Response(encode(page), media_type="application/cbor")
 
 
 @router.get("/blocks/{number}", summary="A block of the chain, decoded")

@@ -27,6 +27,7 @@ from node.errors import NodeError, StoreError
 from node.failures import describe_exception, lock_holder, store_locked
 from node.store import LevelStore
 from protocol.documents import Block
+from protocol.encoding import decode
 from protocol.errors import DecodeError
 
 #: Seconds one request to the node may take (a raw block is at most a megabyte, on loopback).
@@ -38,6 +39,10 @@ RETRIES = 30
 MAX_WAIT = 5.0
 #: Largest answer taken for one raw block: the protocol's block size bound, with room.
 MAX_RAW_BLOCK = Block.MAX_SIZE
+#: Blocks asked per page of `/blocks/raw`, and the largest page taken (the node stops a page after
+#: 4 MB; one block may be as large as `MAX_RAW_BLOCK`).
+RAW_PAGE = 100
+MAX_RAW_PAGE = 4 * 2**20 + MAX_RAW_BLOCK + 1024
 
 API = click.option(
     "--api",
@@ -150,13 +155,18 @@ class NodeApi:
             raise LiveError(f"{self.url}{path}: {answer.status_code} {reason or answer.reason_phrase}")
         return body
 
-    def raw_block(self, number: int) -> bytes:
-        answer = self.get(f"/blocks/{number}/raw")
+    def raw_blocks(self, start: int, count: int) -> list[bytes]:
+        """Up to `count` blocks from `start`, as their bytes, in one request (`/blocks/raw`)."""
+        answer = self.get(f"/blocks/raw?from={start}&count={min(count, RAW_PAGE)}")
         if answer.status_code != 200:
-            raise LiveError(f"{self.url}: block {number} not served ({answer.status_code})")
-        if len(answer.content) > MAX_RAW_BLOCK:
-            raise LiveError(f"{self.url}: block {number} is {len(answer.content)} bytes, more than a block")
-        return answer.content
+            raise LiveError(f"{self.url}: blocks from {start} not served ({answer.status_code})")
+        try:
+            page = decode(answer.content, max_size=MAX_RAW_PAGE)
+        except DecodeError as exc:
+            raise LiveError(f"{self.url}: the page of blocks from {start} does not decode: {exc}") from exc
+        if not isinstance(page, list) or not all(isinstance(raw, bytes) for raw in page):
+            raise LiveError(f"{self.url}: the page of blocks from {start} is not a list of blocks")
+        return page
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -202,8 +212,11 @@ def live_blocks(api: NodeApi, count: int, currency: str | None) -> Iterator[byte
     to the one before (a node that switched branch meanwhile, or an answer that is not a block,
     stops the export rather than writing a chain file that does not hold together)."""
     previous: bytes | None = None
+    pages = _pages(api, count)
     for number in range(count):
-        raw = api.raw_block(number)
+        raw = next(pages, None)
+        if raw is None:
+            raise LiveError(f"{api.url} stopped serving blocks at {number} of {count}")
         try:
             block = Block.from_bytes(raw, currency=currency)
         except DecodeError as exc:
@@ -215,6 +228,17 @@ def live_blocks(api: NodeApi, count: int, currency: str | None) -> Iterator[byte
             )
         previous = block.hash
         yield raw
+
+
+def _pages(api: NodeApi, count: int) -> Iterator[bytes]:
+    """Blocks 0 to `count - 1`, fetched a page at a time."""
+    number = 0
+    while number < count:
+        page = api.raw_blocks(number, count - number)
+        if not page:
+            return
+        yield from page
+        number += len(page)
 
 
 def live_head(api: NodeApi) -> tuple[int, str | None]:

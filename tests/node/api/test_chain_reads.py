@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from node.api.money import compute_next_dividend
+from protocol.encoding import decode
 from protocol.keys import pubkey_to_base58
 from tests.node.api.conftest import DAY, api_over, http_client
 from tests.protocol.chain_builder import Chain
@@ -33,6 +34,17 @@ async def test_blocks_decoded_raw_and_paged(client: httpx.AsyncClient, chain: Ch
     assert [b["number"] for b in page] == [1, 2, 3]
     tail = (await client.get("/blocks", params={"from": head.number - 1, "count": 50})).json()
     assert [b["number"] for b in tail] == [head.number - 1, head.number]
+
+
+async def test_raw_blocks_come_a_page_at_a_time(client: httpx.AsyncClient, chain: Chain) -> None:
+    """`/blocks/raw`: the stored bytes of consecutive blocks in one CBOR array, for exports."""
+    answer = await client.get("/blocks/raw", params={"from": 0, "count": 100})
+    assert answer.headers["content-type"] == "application/cbor"
+    assert decode(answer.content, max_size=1 << 24) == [b.to_bytes() for b in chain.blocks[:100]]
+    head = chain.blocks[-1].number
+    past = await client.get("/blocks/raw", params={"from": head + 1})
+    assert decode(past.content, max_size=1024) == []
+    assert (await client.get("/blocks/raw", params={"count": 101})).status_code == 422
 
 
 async def test_money_figures(client: httpx.AsyncClient, chain: Chain) -> None:
