@@ -11,6 +11,7 @@ import trio
 from rich.console import Console
 
 from node.clock import Clock
+from node.clockfile import DevClockFile
 from node.commands.data import DATADIR
 from node.datadir import read_config
 from node.devnet import Devnet, DevnetError, read_commands, show_status
@@ -142,6 +143,12 @@ def forger_key(
 )
 @click.option("--cpu-share", type=click.FloatRange(0.01, 1.0), default=0.5, show_default=True)
 @click.option("--api", help="Client API address host:port, empty to serve none [default: from juned.toml].")
+@click.option(
+    "--dev-clock",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Development networks only: read the time as the wall clock plus the lead kept in this file "
+    "(shared by several juned processes, moved ahead to rehearse days in seconds).",
+)
 @click.option("-v", "--verbose", count=True, help="-v: progress and peers, -vv: everything.")
 def run(
     datadir: Path,
@@ -153,6 +160,7 @@ def run(
     dev_member: str | None,
     cpu_share: float,
     api: str | None,
+    dev_clock: Path | None,
     verbose: int,
 ) -> None:
     """Run a node: sync with peers, relay, forge if it holds a member's key; Ctrl-C stops it."""
@@ -161,6 +169,7 @@ def run(
     try:
         node = Node(
             datadir,
+            clock=None if dev_clock is None else DevClockFile(dev_clock),
             listen=listen,
             bootstrap=list(bootstrap) or None,
             announce=list(announce) or None,
