@@ -7,6 +7,7 @@ from pathlib import Path
 
 import trio
 
+from node.audit.peers import cross_check, verified_index
 from node.clock import Clock
 from node.devnet import CLOCK_FILE, Devnet
 from protocol.genesis import dev_keypair
@@ -94,6 +95,16 @@ async def test_a_resumed_devnet_is_one_network_again_and_its_clock_goes_on(tmp_p
             assert len(heads) == 1
             (head,) = heads
             assert head is not None and head[0] > height
+            # the auditor's cross-check: both nodes serve the chain the first one holds, by hash
+            # and state digest at sampled heights (asked over the network, from another thread)
+            store = resumed.nodes[0].store
+            verified = verified_index(store.block_bytes(n) or b"" for n in range(head[0] + 1))
+            addresses = [n.address for n in resumed.nodes]
+            for _attempt in range(3):  # a dial can fail under load: the auditor's client asks again
+                verdicts = await trio.to_thread.run_sync(cross_check, addresses, verified)
+                if all(v.agrees for v in verdicts):
+                    break
+            assert all(v.agrees and (v.head or 0) >= head[0] for v in verdicts), verdicts
             resumed.stop()
     finally:
         resumed.close()
