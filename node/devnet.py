@@ -185,19 +185,21 @@ class FounderKeeper:
             ms_margin, cert_margin = self.margins()
             taken = 0
             members: list[PublicKey] = []
+            kept: list[PublicKey] = []  # founders to keep or bring back: certified by the members
             for key, (uid, keypair) in self.founders.items():
                 identity, membership = store.identity(key), store.membership(key)
                 if identity is None or identity.revoked_on is not None:
                     continue
                 if membership is not None and membership.leaving:
                     continue  # left on purpose (someone typed `june wot leave`): not brought back
+                kept.append(key)
                 if identity.member:
                     members.append(key)
                 if membership is None or not identity.member or membership.expires_on <= now + ms_margin:
                     document = Membership.create(keypair, currency, MembershipType.IN, uid, ref)
                     taken += await self._submit(("membership", key, key), document, f"{uid}'s membership")
             for issuer in members:
-                for receiver in members:
+                for receiver in kept:  # an excluded founder too: enough certifications bring it back
                     if issuer == receiver:
                         continue
                     cert = store.certification(issuer, receiver)
