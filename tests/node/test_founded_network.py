@@ -18,7 +18,8 @@ import httpx
 from node.clockfile import DevClockFile
 from tests.cli import run
 from tests.node.test_found_command import FOUNDERS, PASSPHRASE, june_all, ok
-from tests.node.test_live_commands import RunningNode, free_port, metric, poll
+from tests.node.test_live_commands import RunningNode, metric, poll
+from tests.node.test_network import free_port
 
 CURRENCY = "tiers-lieux-de-rennes"
 #: Ğ1's avgGenTime: a forger waits this long after the head's time.

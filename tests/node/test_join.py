@@ -34,6 +34,8 @@ from node.p2p.messages import Status, encode_blocks, encode_status
 from node.p2p.network import STATUS_PROTOCOL, sync_protocol
 from protocol.crypto import Hash, hash_hex
 from tests.cli import BIN, run
+from tests.node.test_live_commands import poll
+from tests.node.test_network import free_port
 from tests.node.test_p2p_sync import datadir
 
 START = 1_700_000_000
@@ -118,13 +120,6 @@ def test_a_forged_block_zero_is_refused_with_its_reason(block_zero: Any) -> None
 # --- processes -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def juned_run(datadir: Path, *options: str) -> Iterator[tuple[str, str]]:
     """A `juned run` process on 127.0.0.1: yields (its p2p address, its API URL) once its banner
@@ -175,14 +170,6 @@ def node_summary(url: str) -> dict[str, Any]:
         return data
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
 def one_line_refusal(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1, (result.stdout, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -196,7 +183,7 @@ def test_join_by_address_then_sync_to_the_same_head(tmp_path: Path) -> None:
     with juned_run(founder, "--dev-member", "alice") as (address, url):
         assert "/ip4/127.0.0.1/tcp/" in address and "/p2p/" in address
         genesis = node_summary(url)["genesis"]
-        wait_for(lambda: node_summary(url)["head"]["number"] >= 1, 60, "the founder forges block 1")
+        poll(lambda: node_summary(url)["head"]["number"] >= 1 or None, "the founder forges block 1", 60)
 
         wrong = run(
             "juned", "init", "--datadir", str(tmp_path / "C"), "--join", address, "--genesis-hash", "00" * 32
@@ -228,7 +215,7 @@ def test_join_by_address_then_sync_to_the_same_head(tmp_path: Path) -> None:
             def same_head() -> bool:
                 return bool(node_summary(joiner_url)["head"]["hash"] == node_summary(url)["head"]["hash"])
 
-            wait_for(same_head, 60, "the joiner reaches the founder's head")
+            poll(lambda: same_head() or None, "the joiner reaches the founder's head", 60)
             assert node_summary(joiner_url)["head"]["number"] >= 1
 
 

@@ -5,7 +5,6 @@ node, wait for it (bounded) and stop it; tests/node/test_run_errors.py uses them
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -22,20 +21,13 @@ from node.datadir import read_config, write_config
 from protocol.documents import Block
 from tests.cli import BIN, run
 from tests.node.api.conftest import build_chain
+from tests.node.test_network import free_port
 from tests.node.test_p2p_sync import datadir
 
 T = TypeVar("T")
 
 #: Longest wait for a node to start answering, or for a condition between nodes.
 DEADLINE = 30.0
-
-
-def free_port() -> int:
-    """A port free right now on 127.0.0.1 (the kernel's choice; taken again at once by the test)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def node_datadir(path: Path, blocks: list[Block], api_port: int | None = None) -> Path:
