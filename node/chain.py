@@ -28,9 +28,10 @@ from protocol.params import SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, CurrencyParamete
 from protocol.rules.block import validate_block
 from protocol.rules.local import check_block_local
 from protocol.rules.production import check_production
-from protocol.state.delta import TABLE_BLOCK, Delta
+from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
 from protocol.state.stack import StackedState
+from protocol.state.tables import BLOCK
 from protocol.state.view import StateView
 
 #: Fork candidates kept at most, in fork windows: room for several real competing branches.
@@ -255,7 +256,7 @@ class ChainManager:
         all the production rules read."""
         view = Overlay(self.store, number)
         for candidate in reversed(ancestors):
-            view.write(TABLE_BLOCK, candidate.number, candidate.summary)
+            view.write(BLOCK, candidate.number, candidate.summary)
         return view
 
     def _view_at(self, fork_point: int) -> StateView:

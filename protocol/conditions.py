@@ -162,3 +162,16 @@ def _parse_term(text: str, position: int, depth: int) -> tuple[Condition, int]:
 def sig_condition(key: PublicKey) -> str:
     """The plain condition `SIG(key)`: money that only `key` can spend."""
     return str(Sig(key))
+
+
+@lru_cache(maxsize=65536)
+def sig_owner(conditions: str) -> PublicKey | None:
+    """The key of a plain `SIG(key)` condition written exactly as `sig_condition` writes it (the
+    only form UDs are locked by), else None."""
+    if not (conditions.startswith("SIG(") and conditions.endswith(")")):
+        return None
+    try:
+        key = parse_pubkey(conditions[4:-1])
+    except InvalidKey:
+        return None
+    return key if sig_condition(key) == conditions else None

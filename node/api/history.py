@@ -108,10 +108,14 @@ async def _scan(store: LevelStore, key: PublicKey, *, top: int, limit: int, scan
         if len(page.entries) >= limit:
             page.lowest = number
             break
-    for source_id in store.sources_of(condition):
-        record = store.source(source_id)
-        if record is not None and isinstance(source_id, DividendSource):
-            dividends[source_id.block_number] = record.amount * 10**record.base
+    rights = store.rights(key)
+    for start, end in () if rights is None else rights.ranges:
+        for created in store.dividend_numbers(
+            max(start, page.lowest), page.highest + 1 if end is None else min(end, page.highest + 1)
+        ):
+            record = store.dividend(created)
+            if record is not None:
+                dividends[created] = record.value
     for created, cents in dividends.items():
         if created >= page.lowest:
             page.entries.append(_entry("dividend", created, _median_time(store, created), cents))

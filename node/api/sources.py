@@ -1,5 +1,6 @@
 """Reads about a key's money: the sources it can spend, and its history (see `node.api.history`)."""
 
+from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,6 +15,8 @@ router = APIRouter(tags=["money"])
 Key = Annotated[str, Path(description="A public key (base58, optionally with :checksum)")]
 #: The most blocks one history request may scan (about a second of reads on a large chain).
 MAX_SCAN = 200_000
+#: The most sources one answer lists (a member holding years of UDs pages through them).
+MAX_SOURCES = 5_000
 
 
 @router.get(
@@ -21,23 +24,34 @@ MAX_SCAN = 200_000
     summary="What a key can spend alone now: UDs and outputs locked by SIG(key), on the head as the "
     "pending transactions leave it (spent ones out, pending outputs in)",
 )
-async def sources(request: Request, key: Key) -> dict[str, Any]:
+async def sources(
+    request: Request,
+    key: Key,
+    limit: Annotated[int, Query(ge=1, le=MAX_SOURCES, description="Sources listed at most")] = MAX_SOURCES,
+    skip: Annotated[
+        int, Query(ge=0, description="Sources skipped first (UDs oldest first, then outputs)")
+    ] = 0,
+) -> dict[str, Any]:
+    """The balance is the state's running total (no scan); the sources are listed a page at a time,
+    largest first within the page, `more` saying whether the account holds more."""
     api = context(request)
     public_key = parse_key(key)
     condition = sig_condition(public_key)
     view = api.mempool.spending_view()
     listed = []
-    for source_id in view.sources_of(condition):
+    page = list(islice(view.sources_of(condition), skip, skip + limit + 1))
+    for source_id in page[:limit]:
         record = view.source(source_id)
         if record is not None:
             listed.append(source_json(source_id, record.amount, record.base, record.conditions))
     listed.sort(key=lambda s: (-s["cents"], s.get("block", 0)))
-    balance = sum(s["cents"] for s in listed)
+    balance = view.balance(condition)
     return {
         "pubkey": key_text(public_key),
         "balance": balance,
         "balance_text": format_cents(balance),
         "sources": listed,
+        "more": len(page) > limit,
     }
 
 

@@ -39,7 +39,8 @@ from protocol.rules.block import compute_block_delta
 from protocol.rules.header import describe_digest_mismatch
 from protocol.rules.local import check_block_local
 from protocol.state import MemoryState
-from protocol.state.delta import TABLE_SOURCE, Delta
+from protocol.state.delta import Delta
+from protocol.state.tables import ACCOUNT, RIGHTS
 
 #: Code of a block whose bytes do not decode (strict canonical CBOR of the block schema).
 BLOCK_ENCODING = "BLOCK_ENCODING"
@@ -352,8 +353,9 @@ class _Replay:
         report.monetary_mass = head.mass
         report.dividend = head.dividend
         report.unit_base = head.unit_base
-        sources = self.state.snapshot()[TABLE_SOURCE].values()
-        report.circulating = sum(record.value for record in sources)
+        outputs = sum(account.cents for account in self.state.records(ACCOUNT).values())
+        held = sum(self.state.dividends_held(key) for key in self.state.records(RIGHTS))
+        report.circulating = outputs + held
         complete = self.sound and report.source_error is None and report.blocks_read == report.total
         if report.claims is not None and complete:
             self._compare_claims(report.claims)

@@ -9,83 +9,44 @@ from typing import Any
 import cbor2
 
 from node.errors import StoreDamaged
-from protocol.crypto import Hash, PublicKey
+from protocol.crypto import Hash
 from protocol.encoding import encode
-from protocol.state.delta import (
-    TABLE_BLOCK,
-    TABLE_CERT,
-    TABLE_CHAIN,
-    TABLE_IDENTITY,
-    TABLE_MEMBERSHIP,
-    TABLE_SOURCE,
-    TABLE_UID,
-    Delta,
-    key_item,
-    value_item,
-)
-from protocol.state.records import (
-    BlockSummary,
-    CertRecord,
-    ChainRecord,
-    IdentityRecord,
-    MembershipRecord,
-    SourceRecord,
-    source_id_from_item,
-)
-
-_RECORD_TYPES: dict[str, Any] = {
-    TABLE_CHAIN: ChainRecord,
-    TABLE_BLOCK: BlockSummary,
-    TABLE_IDENTITY: IdentityRecord,
-    TABLE_MEMBERSHIP: MembershipRecord,
-    TABLE_CERT: CertRecord,
-    TABLE_SOURCE: SourceRecord,
-}
+from protocol.state.delta import Delta
+from protocol.state.tables import TABLES
 
 
 def encode_record(table: str, record: Any) -> bytes:
-    return encode(value_item(record))
+    return encode(TABLES[table].value_item(record))
 
 
 def decode_record(table: str, raw: bytes) -> Any:
-    item = _decode(raw)
-    if table == TABLE_UID:
-        return PublicKey(item)
-    return _RECORD_TYPES[table].from_item(item)
-
-
-def _key_from_item(table: str, item: Any) -> Any:
-    if table == TABLE_CERT:
-        return (PublicKey(item[0]), PublicKey(item[1]))
-    if table == TABLE_SOURCE:
-        return source_id_from_item(item)
-    if table in (TABLE_IDENTITY, TABLE_MEMBERSHIP):
-        return PublicKey(item)
-    return item
+    try:
+        return TABLES[table].value_from_item(_decode(raw))
+    except (TypeError, ValueError, IndexError) as exc:
+        raise StoreDamaged(f"a {table} record does not decode ({exc})") from exc
 
 
 def encode_delta(delta: Delta) -> bytes:
-    rows = [
-        [table, key_item(key), value_item(before), value_item(after)]
-        for (table, key), (before, after) in delta.changes.items()
-    ]
+    rows = []
+    for table, key, before, after in delta.rows():
+        declared = TABLES[table]
+        rows.append([table, declared.key_item(key), declared.value_item(before), declared.value_item(after)])
     return encode([delta.number, delta.previous_digest, delta.digest, rows])
 
 
 def decode_delta(raw: bytes) -> Delta:
-    number, previous, digest, rows = _decode(raw)
-    changes = {}
-    for table, key, before, after in rows:
-        changes[(table, _key_from_item(table, key))] = (_value(table, before), _value(table, after))
+    try:
+        number, previous, digest, rows = _decode(raw)
+        changes = {}
+        for table, key, before, after in rows:
+            declared = TABLES[table]
+            changes[(table, declared.key_from_item(key))] = (
+                declared.value_from_item(before),
+                declared.value_from_item(after),
+            )
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        raise StoreDamaged(f"an undo record does not decode ({exc})") from exc
     return Delta(number, changes, Hash(previous), Hash(digest))
-
-
-def _value(table: str, item: Any) -> Any:
-    if item is None:
-        return None
-    if table == TABLE_UID:
-        return PublicKey(item)
-    return _RECORD_TYPES[table].from_item(item)
 
 
 def _decode(raw: bytes) -> Any:

@@ -9,7 +9,7 @@ head is one batch too. Undo records are kept over the fork window.
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import plyvel
 
@@ -17,29 +17,20 @@ from node.errors import DataDirError, StoreDamaged, StoreError
 from node.store import schema
 from node.store.codec import decode_delta, decode_record, encode_delta, encode_record
 from node.store.guard import GuardedDB, detail, is_disk_full
+from protocol.conditions import sig_condition
 from protocol.crypto import ZERO_HASH, Hash, PublicKey
-from protocol.documents import Block, TransactionSource
+from protocol.documents import Block, DividendSource, TransactionSource
 from protocol.encoding import decode, encode
 from protocol.errors import DecodeError
-from protocol.state.delta import (
-    TABLE_BLOCK,
-    TABLE_CERT,
-    TABLE_CHAIN,
-    TABLE_IDENTITY,
-    TABLE_MEMBERSHIP,
-    TABLE_SOURCE,
-    TABLE_UID,
-    Delta,
-)
-from protocol.state.records import (
-    BlockSummary,
-    CertRecord,
-    ChainRecord,
-    IdentityRecord,
-    MembershipRecord,
-    SourceId,
-    SourceRecord,
-)
+from protocol.rules.sources import destroyed_by_block
+from protocol.state.delta import Delta
+from protocol.state.records import BlockSummary, ChainRecord, DividendRecord
+from protocol.state.stack import StackedState
+from protocol.state.tables import BLOCK, CERT, CHAIN, DIVIDEND, SOURCE, UID, Table
+from protocol.state.view import StateView
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 #: Undo records kept beyond the fork window, so a revert to the window's edge always has one.
 UNDO_MARGIN = 1
@@ -51,7 +42,7 @@ MAX_INVALID_BLOCKS = 10_000
 CHECKED_AT_OPEN = 100
 
 
-class LevelStore:
+class LevelStore(StateView):
     """A node's data: open it with `LevelStore.open(path)`; it is a `StateView` of its head."""
 
     def __init__(self, db: Any) -> None:
@@ -103,6 +94,15 @@ class LevelStore:
             self.db.put(schema.META_FORMAT, str(schema.FORMAT_VERSION).encode(), sync=True)
             return
         version = int(raw)
+        if version < schema.FORMAT_VERSION and self.db.get(schema.HEAD) is None:
+            self.db.put(schema.META_FORMAT, str(schema.FORMAT_VERSION).encode(), sync=True)
+            return
+        if version < schema.FORMAT_VERSION:
+            raise DataDirError(
+                f"this data directory uses storage format {version}, from an older juned whose state "
+                f"digest is not this version's (format {schema.FORMAT_VERSION} stores each UD once): "
+                "its chain cannot be carried over; start a new data directory"
+            )
         if version > schema.FORMAT_VERSION:
             raise DataDirError(
                 f"this data directory uses storage format {version}; this juned reads format "
@@ -161,9 +161,10 @@ class LevelStore:
             raise StoreError(f"block {block.number} does not follow the head (expected {expected})")
         if delta.previous_digest != (ZERO_HASH if head is None else head[2]):
             raise StoreError(f"the delta of block {block.number} was computed on another state")
+        destroyed = destroyed_by_block(self, block, delta)
         with self._writing(sync=sync) as batch:
-            self._write_changes(batch, delta.items())
-            self._write_block(batch, block, delta)
+            self._write_changes(batch, delta.rows())
+            self._write_block(batch, block, delta, destroyed)
             stale = block.number - fork_window - UNDO_MARGIN
             if stale >= 0:
                 batch.delete(schema.UNDO + schema.number_key(stale))
@@ -192,7 +193,7 @@ class LevelStore:
         if delta is None or block is None:
             raise StoreError(f"block {number} has no undo record (beyond the fork window)")
         with self._writing(sync=True) as batch:
-            self._write_changes(batch, delta.inverse_items())
+            self._write_changes(batch, delta.inverse_rows())
             self._erase_block(batch, block, delta)
         return block
 
@@ -202,23 +203,24 @@ class LevelStore:
         head = self.head_pointer()
         if head is None or revert > head[0] + 1:
             raise StoreError("cannot revert past block 0")
+        stack = StackedState(self)  # the state before each block, for the destroyed-money index
         with self._writing(sync=True) as batch:
-            pending: dict[bytes, bytes | None] = {}
-            staged = _StagedBatch(batch, pending)
             for number in range(head[0], head[0] - revert, -1):
                 delta = self.undo_record(number)
                 block = self.block(number)
                 if delta is None or block is None:
                     raise StoreError(f"block {number} has no undo record (beyond the fork window)")
-                self._write_changes(staged, delta.inverse_items(), pending)
-                self._erase_block(staged, block, delta)
-                staged.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
+                self._write_changes(batch, delta.inverse_rows())
+                self._erase_block(batch, block, delta)
+                batch.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
+                stack.revert(delta)
             for block, delta in blocks:
-                self._write_changes(staged, delta.items(), pending)
-                self._write_block(staged, block, delta)
+                self._write_changes(batch, delta.rows())
+                self._write_block(batch, block, delta, destroyed_by_block(stack, block, delta))
+                stack.apply(delta, block.hash)
                 stale = block.number - fork_window - UNDO_MARGIN
                 if stale >= 0:
-                    staged.delete(schema.UNDO + schema.number_key(stale))
+                    batch.delete(schema.UNDO + schema.number_key(stale))
         self._candidates = None  # the old branch became candidates: reload on next use
 
     def check_integrity(self, *, currency: str | None = None, depth: int = CHECKED_AT_OPEN) -> None:
@@ -330,7 +332,7 @@ class LevelStore:
         raw = self.db.get(schema.INVALID + block_hash)
         return None if raw is None else raw.decode("utf-8", "replace")
 
-    def _write_block(self, batch: Any, block: Block, delta: Delta) -> None:
+    def _write_block(self, batch: Any, block: Block, delta: Delta, destroyed: dict[str, int]) -> None:
         number = schema.number_key(block.number)
         batch.put(schema.BLOCK + number, block.to_bytes())
         batch.put(schema.BLOCK_HASH + number, block.hash)
@@ -338,7 +340,7 @@ class LevelStore:
         batch.put(schema.UNDO + number, encode_delta(delta))
         batch.put(schema.DIGEST + number, delta.digest)
         batch.put(schema.HEAD, encode([block.number, block.hash, delta.digest]))
-        for conditions, cents in destroyed_by_block(block, delta).items():
+        for conditions, cents in destroyed.items():
             batch.put(schema.destroyed_key(conditions, block.number), encode(cents))
         batch.delete(schema.FORK + block.hash)
         if self._candidates is not None:
@@ -349,7 +351,7 @@ class LevelStore:
         number = schema.number_key(block.number)
         for prefix in (schema.BLOCK, schema.BLOCK_HASH, schema.UNDO, schema.DIGEST):
             batch.delete(prefix + number)
-        for conditions in destroyed_by_block(block, delta):
+        for conditions in _touched_accounts(block, delta):
             batch.delete(schema.destroyed_key(conditions, block.number))
         batch.delete(schema.NUMBER_OF + block.hash)
         if block.number == 0:
@@ -362,20 +364,10 @@ class LevelStore:
         digest = self.db.get(schema.DIGEST + schema.number_key(previous))
         batch.put(schema.HEAD, encode([previous, previous_hash, digest]))
 
-    def _write_changes(
-        self,
-        batch: Any,
-        items: Iterable[tuple[str, Any, Any]],
-        pending: dict[bytes, bytes | None] | None = None,
-    ) -> None:
-        """Write records and keep their index entries in step (`pending`: writes not flushed yet)."""
-        for table, key, value in items:
+    def _write_changes(self, batch: Any, rows: Iterable[tuple[str, Any, Any, Any]]) -> None:
+        """Write `(table, key, before, after)` rows and keep their index entries in step."""
+        for table, key, before, value in rows:
             raw_key = schema.table_key(table, key)
-            if pending is not None and raw_key in pending:
-                raw_before = pending[raw_key]
-            else:
-                raw_before = self.db.get(raw_key)
-            before = None if raw_before is None else decode_record(table, raw_before)
             old = set(schema.index_keys(table, key, before))
             new = set(schema.index_keys(table, key, value))
             for index_key in old - new:
@@ -395,9 +387,17 @@ class LevelStore:
 
     # StateView ---------------------------------------------------------------------------------
 
-    def _get(self, table: str, key: Any) -> Any:
-        raw = self.db.get(schema.table_key(table, key))
-        return None if raw is None else decode_record(table, raw)
+    def read(self, table: Table[K, V], key: K) -> V | None:
+        if table is BLOCK:
+            return self.block_summary(key)  # type: ignore[arg-type, return-value]
+        if table is CHAIN:
+            return self.chain()  # type: ignore[return-value]
+        return self._get(table, key)
+
+    def _get(self, table: Table[K, V], key: K) -> V | None:
+        raw = self.db.get(table.tag + table.key_bytes(key))
+        found: V | None = None if raw is None else decode_record(table.name, raw)
+        return found
 
     def _keys(self, prefix: bytes) -> Iterator[bytes]:
         for raw_key in self.db.iterator(prefix=prefix, include_value=False):
@@ -405,7 +405,7 @@ class LevelStore:
 
     def chain(self) -> ChainRecord | None:
         if self._chain is None:
-            self._chain = (self._get(TABLE_CHAIN, 0),)
+            self._chain = (self._get(CHAIN, 0),)
         return self._chain[0]
 
     def head(self) -> BlockSummary | None:
@@ -418,7 +418,7 @@ class LevelStore:
         cached = self._summaries.get(number)
         if cached is not None:
             return cached
-        record: BlockSummary | None = self._get(TABLE_BLOCK, number)
+        record = self._get(BLOCK, number)
         if record is not None:
             if len(self._summaries) >= SUMMARY_CACHE_SIZE:
                 self._summaries.pop(min(self._summaries))
@@ -435,26 +435,6 @@ class LevelStore:
         pointer = self.head_pointer()
         return ZERO_HASH if pointer is None else pointer[2]
 
-    def identity(self, key: PublicKey) -> IdentityRecord | None:
-        record: IdentityRecord | None = self._get(TABLE_IDENTITY, key)
-        return record
-
-    def key_of_uid(self, uid: str) -> PublicKey | None:
-        key: PublicKey | None = self._get(TABLE_UID, uid)
-        return key
-
-    def membership(self, key: PublicKey) -> MembershipRecord | None:
-        record: MembershipRecord | None = self._get(TABLE_MEMBERSHIP, key)
-        return record
-
-    def certification(self, issuer: PublicKey, receiver: PublicKey) -> CertRecord | None:
-        record: CertRecord | None = self._get(TABLE_CERT, (issuer, receiver))
-        return record
-
-    def source(self, source: SourceId) -> SourceRecord | None:
-        record: SourceRecord | None = self._get(TABLE_SOURCE, source)
-        return record
-
     def members(self) -> Iterable[PublicKey]:
         return [PublicKey(k) for k in self._keys(schema.MEMBERS)]
 
@@ -465,10 +445,10 @@ class LevelStore:
         return [PublicKey(k) for k in self._keys(schema.CERTS_BY_RECEIVER + receiver)]
 
     def certified_by(self, issuer: PublicKey) -> Iterable[PublicKey]:
-        return [PublicKey(k) for k in self._keys(schema.TABLE_PREFIX[TABLE_CERT] + issuer)]
+        return [PublicKey(k) for k in self._keys(CERT.tag + issuer)]
 
     def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
-        return [(PublicKey(k[:32]), PublicKey(k[32:])) for k in self._keys(schema.TABLE_PREFIX[TABLE_CERT])]
+        return [(PublicKey(k[:32]), PublicKey(k[32:])) for k in self._keys(CERT.tag)]
 
     def certifications_expiring(self, until: int) -> Iterable[tuple[PublicKey, PublicKey]]:
         found = []
@@ -482,8 +462,23 @@ class LevelStore:
     def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
         return [PublicKey(raw[8:]) for raw in self._scan_until(schema.MEMBERSHIP_REVOCATION, until)]
 
-    def sources_of(self, conditions: str) -> Iterable[SourceId]:
+    def transaction_sources_of(self, conditions: str) -> Iterable[TransactionSource]:
         return [schema.parse_source_key(k) for k in self._keys(schema.account_prefix(conditions))]
+
+    def dividend_numbers(self, start: int, stop: int) -> Iterator[int]:
+        begin, end = DIVIDEND.tag + DIVIDEND.key_bytes(start), DIVIDEND.tag + DIVIDEND.key_bytes(stop)
+        for raw_key in self.db.iterator(start=begin, stop=end, include_value=False):
+            yield DIVIDEND.key_from_bytes(raw_key[len(DIVIDEND.tag) :])
+
+    def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
+        if number < 0:
+            return None
+        stop = DIVIDEND.tag + DIVIDEND.key_bytes(number + 1)
+        for raw_key, raw in self.db.iterator(start=DIVIDEND.tag, stop=stop, reverse=True):
+            found = DIVIDEND.key_from_bytes(raw_key[len(DIVIDEND.tag) :])
+            record: DividendRecord = decode_record(DIVIDEND.name, raw)
+            return found, record
+        return None
 
     # Client API reads (not part of the StateView) -------------------------------------------------
 
@@ -491,9 +486,9 @@ class LevelStore:
         """(uid, key) of every written identity, by uid: one prefix scan of the uid table, for a
         partial lookup (20–30 ms for 10,000 identities). Lazy: the caller may pause between items
         (LevelDB iterators read a snapshot)."""
-        prefix = schema.TABLE_PREFIX[TABLE_UID]
+        prefix = UID.tag
         for raw_key, raw in self.db.iterator(prefix=prefix):
-            yield raw_key[len(prefix) :].decode("utf-8", "replace"), decode_record(TABLE_UID, raw)
+            yield raw_key[len(prefix) :].decode("utf-8", "replace"), decode_record(UID.name, raw)
 
     def destroyed(self, conditions: str, from_block: int, to_block: int) -> list[tuple[int, int]]:
         """(block number, cents) the account `conditions` lost to the 1-unit rule (BR_G106) in the
@@ -524,37 +519,16 @@ class LevelStore:
         ]
 
 
-def destroyed_by_block(block: Block, delta: Delta) -> dict[str, int]:
-    """Cents each account lost to the 1-unit rule (BR_G106) in `block`, by condition text.
-
-    The block does not say: a source the delta deletes and that no transaction of the block spends
-    was destroyed, and so was an output of the block's transactions that no transaction of the
-    block spends and that the delta does not create (created and destroyed in the same block, it
-    is absent from the delta). Pure: the same on apply and on revert."""
-    spent = {i.source for tx in block.transactions for i in tx.inputs}
-    lost: dict[str, int] = {}
-    for (table, key), (before, after) in delta.changes.items():
-        if table == TABLE_SOURCE and after is None and before is not None and key not in spent:
-            lost[before.conditions] = lost.get(before.conditions, 0) + before.value
+def _touched_accounts(block: Block, delta: Delta) -> set[str]:
+    """Every account `block`'s transactions paid or spent from: the only ones that can have lost
+    money to the 1-unit rule in it."""
+    touched = {output.condition for tx in block.transactions for output in tx.outputs}
     for tx in block.transactions:
-        for index, output in enumerate(tx.outputs):
-            source = TransactionSource(tx.hash, index)
-            if source not in spent and (TABLE_SOURCE, source) not in delta.changes:
-                lost[output.condition] = lost.get(output.condition, 0) + output.amount * 10**output.base
-    return {conditions: cents for conditions, cents in lost.items() if cents > 0}
-
-
-class _StagedBatch:
-    """A write batch that also remembers its writes, so later reads in the same batch see them."""
-
-    def __init__(self, batch: Any, pending: dict[bytes, bytes | None]) -> None:
-        self.batch = batch
-        self.pending = pending
-
-    def put(self, key: bytes, value: bytes) -> None:
-        self.batch.put(key, value)
-        self.pending[key] = value
-
-    def delete(self, key: bytes) -> None:
-        self.batch.delete(key)
-        self.pending[key] = None
+        for tx_input in tx.inputs:
+            if isinstance(tx_input.source, DividendSource):
+                touched.add(sig_condition(tx_input.source.member))
+            else:
+                change = delta.changes.get((SOURCE.name, tx_input.source))
+                if change is not None and change[0] is not None:
+                    touched.add(change[0].conditions)
+    return touched

@@ -6,18 +6,11 @@ Numbers are 8-byte big-endian, so that keys sort by number and prefix scans walk
 import hashlib
 from typing import Any
 
-from protocol.documents.transaction import DividendSource, TransactionSource
-from protocol.state.delta import (
-    TABLE_BLOCK,
-    TABLE_CERT,
-    TABLE_CHAIN,
-    TABLE_IDENTITY,
-    TABLE_MEMBERSHIP,
-    TABLE_SOURCE,
-    TABLE_UID,
-)
+from protocol.documents.transaction import TransactionSource
+from protocol.state.tables import CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES
 
-FORMAT_VERSION = 1
+#: 2: UDs as one record per block and rights per member, running account totals (docs/state.md).
+FORMAT_VERSION = 2
 
 META_FORMAT = b"m:format"
 META_CURRENCY = b"m:currency"
@@ -31,22 +24,14 @@ DIGEST = b"D"  # + number → state digest after the block
 FORK = b"F"  # + hash → a fork candidate block's bytes
 INVALID = b"I"  # + hash → why the block was refused
 INVALID_ORDER = b"J"  # + sequence number → hash of an invalid block (the oldest are forgotten first)
-TABLE_PREFIX = {
-    TABLE_CHAIN: b"tc",
-    TABLE_BLOCK: b"tb",
-    TABLE_IDENTITY: b"ti",
-    TABLE_UID: b"tu",
-    TABLE_MEMBERSHIP: b"tm",
-    TABLE_CERT: b"tr",
-    TABLE_SOURCE: b"ts",
-}
+TABLE_PREFIX = {name: table.tag for name, table in TABLES.items()}  # declared in protocol.state.tables
 MEMBERS = b"xM"  # + key
 KICKED = b"xK"  # + key
 CERTS_BY_RECEIVER = b"xR"  # + receiver + issuer
 CERT_EXPIRY = b"xC"  # + expires_on + issuer + receiver
 MEMBERSHIP_EXPIRY = b"xE"  # + expires_on + key
 MEMBERSHIP_REVOCATION = b"xV"  # + revokes_on + key
-ACCOUNT = b"xA"  # + SHA-256(conditions) + source key
+ACCOUNT = b"xA"  # + SHA-256(conditions) + transaction source key
 #: + SHA-256(conditions) + number → cents the account lost to the 1-unit rule (BR_G106) in that
 #: block: the blocks do not record it, so the history could not show it otherwise.
 DESTROYED = b"xX"
@@ -58,35 +43,19 @@ def number_key(number: int) -> bytes:
 
 def table_key(table: str, key: Any) -> bytes:
     """The LevelDB key of a primary record."""
-    return TABLE_PREFIX[table] + record_key_bytes(table, key)
+    declared = TABLES[table]
+    return declared.tag + declared.key_bytes(key)
 
 
-def record_key_bytes(table: str, key: Any) -> bytes:
-    if table == TABLE_CHAIN:
-        return b""
-    if table == TABLE_BLOCK:
-        return number_key(key)
-    if table == TABLE_UID:
-        return str(key).encode("utf-8")
-    if table == TABLE_CERT:
-        return bytes(key[0]) + bytes(key[1])
-    if table == TABLE_SOURCE:
-        return source_key(key)
-    return bytes(key)
+def source_key(source: TransactionSource) -> bytes:
+    return SOURCE.key_bytes(source)
 
 
-def source_key(source: DividendSource | TransactionSource) -> bytes:
-    if isinstance(source, DividendSource):
-        return b"\x00" + source.member + number_key(source.block_number)
-    return b"\x01" + source.tx_hash + source.index.to_bytes(4, "big")
+def parse_source_key(raw: bytes) -> TransactionSource:
+    return SOURCE.key_from_bytes(raw)
 
 
-def parse_source_key(raw: bytes) -> DividendSource | TransactionSource:
-    from protocol.crypto import Hash, PublicKey
-
-    if raw[0] == 0:
-        return DividendSource(PublicKey(raw[1:33]), int.from_bytes(raw[33:41], "big"))
-    return TransactionSource(Hash(raw[1:33]), int.from_bytes(raw[33:37], "big"))
+DIVIDEND_PREFIX = DIVIDEND.tag
 
 
 def account_prefix(conditions: str) -> bytes:
@@ -105,24 +74,24 @@ def index_keys(table: str, key: Any, record: Any) -> list[bytes]:
     """The secondary index entries a primary record implies (all with empty values)."""
     if record is None:
         return []
-    if table == TABLE_IDENTITY:
+    if table == IDENTITY.name:
         keys = []
         if record.member:
             keys.append(MEMBERS + key)
         if record.kick:
             keys.append(KICKED + key)
         return keys
-    if table == TABLE_CERT:
+    if table == CERT.name:
         issuer, receiver = key
         return [
             CERTS_BY_RECEIVER + receiver + issuer,
             CERT_EXPIRY + number_key(record.expires_on) + issuer + receiver,
         ]
-    if table == TABLE_MEMBERSHIP:
+    if table == MEMBERSHIP.name:
         keys = [MEMBERSHIP_REVOCATION + number_key(record.revokes_on) + key]
         if not record.expired:
             keys.append(MEMBERSHIP_EXPIRY + number_key(record.expires_on) + key)
         return keys
-    if table == TABLE_SOURCE:
+    if table == SOURCE.name:
         return [account_prefix(record.conditions) + source_key(key)]
     return []

@@ -35,9 +35,10 @@ from protocol.rules.memberships import (
 )
 from protocol.rules.production import check_production
 from protocol.rules.transactions import apply_transaction, check_transaction
-from protocol.state.delta import TABLE_BLOCK, TABLE_CHAIN, Delta
+from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
 from protocol.state.records import ChainRecord
+from protocol.state.tables import BLOCK, CHAIN
 from protocol.state.view import StateView
 
 
@@ -81,13 +82,13 @@ def compute_block_delta(
 
     state = Overlay(view, block.number)
     if ctx.genesis:
-        state.write(TABLE_CHAIN, 0, ChainRecord(ctx.currency, ctx.params))
+        state.write(CHAIN, 0, ChainRecord(ctx.currency, ctx.params))
     apply_wot(state, ctx, block, reference_times)
     accounts: set[str] = set()
     for position, tx in enumerate(block.transactions):
         check_transaction(state, ctx, tx, what=f"transaction {position}")
         apply_transaction(state, ctx, tx, accounts)
-    state.write(TABLE_BLOCK, block.number, summarize(block, members_count, step, diff_number))
+    state.write(BLOCK, block.number, summarize(block, members_count, step, diff_number))
     apply_events(state, ctx, dividend=step.new_dividend, unit_base=step.state.unit_base, accounts=accounts)
     return state.delta()
 

@@ -6,9 +6,9 @@ from protocol.errors import RuleViolation
 from protocol.keys import pubkey_display
 from protocol.rules.context import RuleContext
 from protocol.rules.windows import check_reference
-from protocol.state.delta import TABLE_CERT
 from protocol.state.overlay import Overlay
 from protocol.state.records import CertRecord
+from protocol.state.tables import CERT
 from protocol.state.view import StateView
 
 
@@ -83,4 +83,4 @@ def apply_certification(state: Overlay, ctx: RuleContext, cert: Certification, r
         chainable_on=ctx.median_time + ctx.params.sig_period,
         replayable_on=ctx.median_time + ctx.params.sig_replay,
     )
-    state.write(TABLE_CERT, (cert.issuer, cert.receiver), record)
+    state.write(CERT, (cert.issuer, cert.receiver), record)

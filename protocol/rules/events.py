@@ -7,14 +7,13 @@ and the kicks it causes (G94), kicks for too few certifications (G95), implicit 
 from dataclasses import replace
 
 from protocol.amounts import account_minimum
-from protocol.conditions import sig_condition
+from protocol.conditions import sig_owner
 from protocol.crypto import PublicKey
-from protocol.documents import DividendSource
 from protocol.rules.context import RuleContext
 from protocol.rules.exclusions import revoke
-from protocol.state.delta import TABLE_CERT, TABLE_IDENTITY, TABLE_MEMBERSHIP, TABLE_SOURCE
+from protocol.rules.sources import create_dividend, destroy_account
 from protocol.state.overlay import Overlay
-from protocol.state.records import SourceRecord
+from protocol.state.tables import CERT, IDENTITY, MEMBERSHIP
 
 
 def apply_events(
@@ -31,37 +30,28 @@ def apply_events(
 
 
 def apply_dividend(state: Overlay, ctx: RuleContext, dividend: int, unit_base: int) -> None:
-    """One UD source per member after this block's joins and exclusions (BR_G91).
+    """A UD source `D:member:block` for each member after this block's joins and exclusions
+    (BR_G91), written as one dividend record: the members' rights say who holds it.
 
     June credits exactly the members counted in the monetary mass, so that the mass always equals
     the sum of the UDs created (Duniter also credited members excluded in the same block).
     """
-    for member in state.members():
-        record = SourceRecord(dividend, unit_base, sig_condition(member), ctx.number, ctx.median_time)
-        state.write(TABLE_SOURCE, DividendSource(member, ctx.number), record)
+    create_dividend(state, ctx.number, dividend, unit_base, ctx.median_time)
 
 
 def apply_low_accounts(state: Overlay, accounts: set[str], unit_base: int) -> None:
     """Destroy the sources of an account a transaction touched if it holds less than 1.00 (BR_G106)."""
     minimum = account_minimum(unit_base)
     for account in sorted(accounts):
-        sources = list(state.sources_of(account))
-        balance = 0
-        for source_id in sources:  # only "below the minimum or not" matters: stop once it is reached
-            record = state.source(source_id)
-            balance += 0 if record is None else record.value
-            if balance >= minimum:
-                break
-        if balance < minimum:
-            for source_id in sources:
-                state.write(TABLE_SOURCE, source_id, None)
+        if state.balance(account) < minimum:
+            destroy_account(state, account, sig_owner(account), state.number)
 
 
 def apply_certification_expiry(state: Overlay, ctx: RuleContext) -> set[PublicKey]:
     """Certifications whose time is up leave the web of trust (BR_G92); returns their receivers."""
     receivers: set[PublicKey] = set()
     for issuer, receiver in list(state.certifications_expiring(ctx.median_time)):
-        state.write(TABLE_CERT, (issuer, receiver), None)
+        state.write(CERT, (issuer, receiver), None)
         receivers.add(receiver)
     return receivers
 
@@ -72,7 +62,7 @@ def apply_membership_expiry(state: Overlay, ctx: RuleContext) -> None:
         record = state.membership(key)
         if record is None or record.revokes_on <= ctx.median_time:
             continue  # revoked below instead
-        state.write(TABLE_MEMBERSHIP, key, replace(record, expired=True))
+        state.write(MEMBERSHIP, key, replace(record, expired=True))
         _flag_for_exclusion(state, key)
 
 
@@ -92,4 +82,4 @@ def apply_implicit_revocation(state: Overlay, ctx: RuleContext) -> None:
 def _flag_for_exclusion(state: Overlay, key: PublicKey) -> None:
     identity = state.identity(key)
     if identity is not None and identity.member and not identity.kick:
-        state.write(TABLE_IDENTITY, key, replace(identity, kick=True))
+        state.write(IDENTITY, key, replace(identity, kick=True))

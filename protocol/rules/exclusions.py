@@ -7,8 +7,9 @@ from protocol.documents import Block, Revocation
 from protocol.errors import RuleViolation
 from protocol.keys import pubkey_display
 from protocol.rules.context import RuleContext
-from protocol.state.delta import TABLE_IDENTITY, TABLE_MEMBERSHIP
+from protocol.rules.sources import close_rights
 from protocol.state.overlay import Overlay
+from protocol.state.tables import IDENTITY, MEMBERSHIP
 from protocol.state.view import StateView
 
 
@@ -51,7 +52,8 @@ def apply_exclusions(state: Overlay, ctx: RuleContext, block: Block) -> None:
     for key in block.excluded:
         identity = state.identity(key)
         if identity is not None:
-            state.write(TABLE_IDENTITY, key, replace(identity, member=False, kick=False))
+            state.write(IDENTITY, key, replace(identity, member=False, kick=False))
+            close_rights(state, key, ctx.number)
     for revocation in block.revocations:
         revoke(state, ctx, revocation.issuer)
 
@@ -64,5 +66,5 @@ def revoke(state: Overlay, ctx: RuleContext, key: PublicKey) -> None:
     """
     identity = state.identity(key)
     if identity is not None:
-        state.write(TABLE_IDENTITY, key, replace(identity, kick=identity.member, revoked_on=ctx.number))
-    state.write(TABLE_MEMBERSHIP, key, None)
+        state.write(IDENTITY, key, replace(identity, kick=identity.member, revoked_on=ctx.number))
+    state.write(MEMBERSHIP, key, None)

@@ -4,10 +4,11 @@ from protocol.documents import Identity
 from protocol.errors import RuleViolation
 from protocol.keys import pubkey_display
 from protocol.rules.context import RuleContext
+from protocol.rules.sources import open_rights
 from protocol.rules.windows import check_reference
-from protocol.state.delta import TABLE_IDENTITY, TABLE_UID
 from protocol.state.overlay import Overlay
 from protocol.state.records import IdentityRecord
+from protocol.state.tables import IDENTITY, UID
 from protocol.state.view import StateView
 
 
@@ -34,5 +35,6 @@ def apply_identity(state: Overlay, ctx: RuleContext, identity: Identity) -> None
         kick=False,
         revoked_on=None,
     )
-    state.write(TABLE_IDENTITY, identity.issuer, record)
-    state.write(TABLE_UID, identity.uid, identity.issuer)
+    state.write(IDENTITY, identity.issuer, record)
+    state.write(UID, identity.uid, identity.issuer)
+    open_rights(state, identity.issuer, ctx.number)

@@ -12,10 +12,11 @@ from protocol.documents import Certification, Membership
 from protocol.errors import RuleViolation
 from protocol.params import REVOCATION_FACTOR
 from protocol.rules.context import RuleContext
+from protocol.rules.sources import open_rights
 from protocol.rules.windows import check_reference
-from protocol.state.delta import TABLE_IDENTITY, TABLE_MEMBERSHIP
 from protocol.state.overlay import Overlay
 from protocol.state.records import MembershipRecord
+from protocol.state.tables import IDENTITY, MEMBERSHIP
 from protocol.state.view import StateView
 from protocol.wot import DistanceEvaluator, sentry_threshold
 
@@ -103,7 +104,7 @@ def apply_membership_in(state: Overlay, ctx: RuleContext, membership: Membership
     """Join or renew: a fresh membership counted from its reference block; a returning member is back."""
     validity = ctx.params.ms_validity
     state.write(
-        TABLE_MEMBERSHIP,
+        MEMBERSHIP,
         membership.issuer,
         MembershipRecord(
             ref_number=membership.block.number,
@@ -116,9 +117,8 @@ def apply_membership_in(state: Overlay, ctx: RuleContext, membership: Membership
     )
     identity = state.identity(membership.issuer)
     if identity is not None and not identity.member:
-        state.write(
-            TABLE_IDENTITY, membership.issuer, replace(identity, member=True, was_member=True, kick=False)
-        )
+        state.write(IDENTITY, membership.issuer, replace(identity, member=True, was_member=True, kick=False))
+        open_rights(state, membership.issuer, ctx.number)
 
 
 def apply_leaver(state: Overlay, ctx: RuleContext, membership: Membership) -> None:
@@ -129,7 +129,7 @@ def apply_leaver(state: Overlay, ctx: RuleContext, membership: Membership) -> No
     record = state.membership(membership.issuer)
     if record is not None:
         state.write(
-            TABLE_MEMBERSHIP,
+            MEMBERSHIP,
             membership.issuer,
             replace(
                 record,

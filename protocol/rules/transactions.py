@@ -7,8 +7,8 @@ transactions are checked and written one after the other on the block's overlay.
 from protocol.documents import Transaction, TransactionSource
 from protocol.errors import RuleViolation
 from protocol.rules.context import RuleContext
+from protocol.rules.sources import consume, create_output
 from protocol.rules.windows import check_reference
-from protocol.state.delta import TABLE_SOURCE
 from protocol.state.overlay import Overlay
 from protocol.state.records import SourceRecord
 from protocol.state.view import StateView
@@ -58,11 +58,11 @@ def apply_transaction(state: Overlay, ctx: RuleContext, tx: Transaction, account
     """Consume the inputs, create the outputs; add every touched account to `accounts` (for BR_G106)."""
     for tx_input in tx.inputs:
         source = state.source(tx_input.source)
-        if source is not None:
+        if source is not None:  # checked just before: always
             accounts.add(source.conditions)
-        state.write(TABLE_SOURCE, tx_input.source, None)
+            consume(state, tx_input.source, source)
     tx_hash = tx.hash
     for index, output in enumerate(tx.outputs):
         accounts.add(output.condition)
         record = SourceRecord(output.amount, output.base, output.condition, ctx.number, ctx.median_time)
-        state.write(TABLE_SOURCE, TransactionSource(tx_hash, index), record)
+        create_output(state, TransactionSource(tx_hash, index), record)

@@ -1,4 +1,4 @@
-"""The state a chain builds: records, the read-only `StateView`, deltas, and two implementations.
+"""The state a chain builds: tables and records, the read-only `StateView`, deltas, implementations.
 
 `MemoryState` holds everything in dictionaries (tests, the auditor); `Overlay` stacks a block's
 pending changes on any view and turns them into a `Delta`. The node's LevelDB store implements the
@@ -9,9 +9,12 @@ from protocol.state.delta import Delta, compute_state_digest
 from protocol.state.memory import MemoryState
 from protocol.state.overlay import Overlay
 from protocol.state.records import (
+    AccountRecord,
     BlockSummary,
     CertRecord,
     ChainRecord,
+    DividendRecord,
+    DividendRights,
     IdentityRecord,
     MembershipRecord,
     SourceId,
@@ -20,10 +23,13 @@ from protocol.state.records import (
 from protocol.state.view import StateView
 
 __all__ = [
+    "AccountRecord",
     "BlockSummary",
     "CertRecord",
     "ChainRecord",
     "Delta",
+    "DividendRecord",
+    "DividendRights",
     "IdentityRecord",
     "MembershipRecord",
     "MemoryState",

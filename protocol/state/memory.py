@@ -5,35 +5,24 @@ back with `revert`; both go through `_write`, which keeps every index in step wi
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
 from protocol.crypto import ZERO_HASH, Hash, PublicKey
-from protocol.state.delta import (
-    TABLE_BLOCK,
-    TABLE_CERT,
-    TABLE_CHAIN,
-    TABLE_IDENTITY,
-    TABLE_MEMBERSHIP,
-    TABLE_SOURCE,
-    TABLE_UID,
-    TABLES,
-    Delta,
-)
-from protocol.state.records import (
-    BlockSummary,
-    CertRecord,
-    ChainRecord,
-    IdentityRecord,
-    MembershipRecord,
-    SourceId,
-    SourceRecord,
-)
+from protocol.documents.transaction import TransactionSource
+from protocol.state.delta import Delta
+from protocol.state.records import BlockSummary, DividendRecord
+from protocol.state.tables import CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES, Table
+from protocol.state.view import StateView
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-class MemoryState:
+class MemoryState(StateView):
     """A `StateView` held in memory, moved block by block with `apply` and `revert`."""
 
     def __init__(self) -> None:
@@ -44,7 +33,8 @@ class MemoryState:
         self._kicked: set[PublicKey] = set()
         self._certifiers: defaultdict[PublicKey, set[PublicKey]] = defaultdict(set)
         self._certified: defaultdict[PublicKey, set[PublicKey]] = defaultdict(set)
-        self._accounts: defaultdict[str, set[SourceId]] = defaultdict(set)
+        self._accounts: defaultdict[str, set[TransactionSource]] = defaultdict(set)
+        self._dividends: SortedList = SortedList()
         self._cert_expiry: SortedList = SortedList()
         self._membership_expiry: SortedList = SortedList()
         self._membership_revocation: SortedList = SortedList()
@@ -57,8 +47,8 @@ class MemoryState:
             raise ValueError(f"delta of block {delta.number} does not follow head {len(self._hashes) - 1}")
         if delta.previous_digest != self.state_digest():
             raise ValueError(f"delta of block {delta.number} was computed on another state")
-        for table, key, value in delta.items():
-            self._write(table, key, value)
+        for table, key, _before, after in delta.rows():
+            self._write(table, key, after)
         self._hashes.append(block_hash)
         self._digests.append(delta.digest)
 
@@ -66,10 +56,14 @@ class MemoryState:
         """Undo the head block, given the delta it applied."""
         if delta.number != len(self._hashes) - 1 or delta.digest != self.state_digest():
             raise ValueError(f"delta of block {delta.number} is not the head's")
-        for table, key, value in delta.inverse_items():
-            self._write(table, key, value)
+        for table, key, _after, before in delta.inverse_rows():
+            self._write(table, key, before)
         self._hashes.pop()
         self._digests.pop()
+
+    def records(self, table: Table[K, V]) -> Mapping[K, V]:
+        """Every record of `table`, read-only (totals over the whole state)."""
+        return MappingProxyType(self._tables[table.name])
 
     def snapshot(self) -> dict[str, dict[Any, Any]]:
         """A copy of every table, to compare states in tests."""
@@ -87,77 +81,57 @@ class MemoryState:
             self._index(table, key, value)
 
     def _index(self, table: str, key: Any, value: Any) -> None:
-        if table == TABLE_IDENTITY:
+        if table == IDENTITY.name:
             if value.member:
                 self._members.add(key)
             if value.kick:
                 self._kicked.add(key)
-        elif table == TABLE_CERT:
+        elif table == CERT.name:
             issuer, receiver = key
             self._certifiers[receiver].add(issuer)
             self._certified[issuer].add(receiver)
             self._cert_expiry.add((value.expires_on, issuer, receiver))
-        elif table == TABLE_MEMBERSHIP:
+        elif table == MEMBERSHIP.name:
             if not value.expired:
                 self._membership_expiry.add((value.expires_on, key))
             self._membership_revocation.add((value.revokes_on, key))
-        elif table == TABLE_SOURCE:
+        elif table == SOURCE.name:
             self._accounts[value.conditions].add(key)
+        elif table == DIVIDEND.name:
+            self._dividends.add(key)
 
     def _unindex(self, table: str, key: Any, value: Any) -> None:
-        if table == TABLE_IDENTITY:
+        if table == IDENTITY.name:
             self._members.discard(key)
             self._kicked.discard(key)
-        elif table == TABLE_CERT:
+        elif table == CERT.name:
             issuer, receiver = key
             _discard(self._certifiers, receiver, issuer)
             _discard(self._certified, issuer, receiver)
             self._cert_expiry.remove((value.expires_on, issuer, receiver))
-        elif table == TABLE_MEMBERSHIP:
+        elif table == MEMBERSHIP.name:
             if not value.expired:
                 self._membership_expiry.remove((value.expires_on, key))
             self._membership_revocation.remove((value.revokes_on, key))
-        elif table == TABLE_SOURCE:
+        elif table == SOURCE.name:
             _discard(self._accounts, value.conditions, key)
+        elif table == DIVIDEND.name:
+            self._dividends.remove(key)
 
     # StateView ------------------------------------------------------------------------------------
 
-    def chain(self) -> ChainRecord | None:
-        record: ChainRecord | None = self._tables[TABLE_CHAIN].get(0)
+    def read(self, table: Table[K, V], key: K) -> V | None:
+        record: V | None = self._tables[table.name].get(key)
         return record
 
     def head(self) -> BlockSummary | None:
         return self.block_summary(len(self._hashes) - 1) if self._hashes else None
-
-    def block_summary(self, number: int) -> BlockSummary | None:
-        record: BlockSummary | None = self._tables[TABLE_BLOCK].get(number)
-        return record
 
     def block_hash(self, number: int) -> Hash | None:
         return self._hashes[number] if 0 <= number < len(self._hashes) else None
 
     def state_digest(self) -> Hash:
         return self._digests[-1] if self._digests else ZERO_HASH
-
-    def identity(self, key: PublicKey) -> IdentityRecord | None:
-        record: IdentityRecord | None = self._tables[TABLE_IDENTITY].get(key)
-        return record
-
-    def key_of_uid(self, uid: str) -> PublicKey | None:
-        key: PublicKey | None = self._tables[TABLE_UID].get(uid)
-        return key
-
-    def membership(self, key: PublicKey) -> MembershipRecord | None:
-        record: MembershipRecord | None = self._tables[TABLE_MEMBERSHIP].get(key)
-        return record
-
-    def certification(self, issuer: PublicKey, receiver: PublicKey) -> CertRecord | None:
-        record: CertRecord | None = self._tables[TABLE_CERT].get((issuer, receiver))
-        return record
-
-    def source(self, source: SourceId) -> SourceRecord | None:
-        record: SourceRecord | None = self._tables[TABLE_SOURCE].get(source)
-        return record
 
     def members(self) -> Iterable[PublicKey]:
         return list(self._members)
@@ -172,7 +146,7 @@ class MemoryState:
         return list(self._certified.get(issuer, ()))
 
     def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
-        return list(self._tables[TABLE_CERT])
+        return list(self._tables[CERT.name])
 
     def certifications_expiring(self, until: int) -> Iterable[tuple[PublicKey, PublicKey]]:
         return [(issuer, receiver) for _t, issuer, receiver in _up_to(self._cert_expiry, until)]
@@ -183,8 +157,18 @@ class MemoryState:
     def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
         return [key for _t, key in _up_to(self._membership_revocation, until)]
 
-    def sources_of(self, conditions: str) -> Iterable[SourceId]:
+    def transaction_sources_of(self, conditions: str) -> Iterable[TransactionSource]:
         return list(self._accounts.get(conditions, ()))
+
+    def dividend_numbers(self, start: int, stop: int) -> Iterator[int]:
+        return iter(self._dividends.irange(start, stop, inclusive=(True, False)))
+
+    def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
+        position = self._dividends.bisect_right(number)
+        if position == 0:
+            return None
+        found: int = self._dividends[position - 1]
+        return found, self._tables[DIVIDEND.name][found]
 
 
 def _up_to(schedule: SortedList, until: int) -> Iterator[Any]:

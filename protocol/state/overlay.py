@@ -6,47 +6,26 @@ spending an output created earlier in the block, the post-rule events) see the e
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from protocol.crypto import Hash, PublicKey
-from protocol.state.delta import (
-    TABLE_BLOCK,
-    TABLE_CERT,
-    TABLE_CHAIN,
-    TABLE_IDENTITY,
-    TABLE_MEMBERSHIP,
-    TABLE_SOURCE,
-    TABLE_UID,
-    Delta,
-)
-from protocol.state.records import (
-    BlockSummary,
-    CertRecord,
-    ChainRecord,
-    IdentityRecord,
-    MembershipRecord,
-    SourceId,
-    SourceRecord,
-)
+from protocol.documents.transaction import TransactionSource
+from protocol.state.delta import Delta
+from protocol.state.records import BlockSummary, DividendRecord
+from protocol.state.tables import BLOCK, CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES, Table
 from protocol.state.view import StateView
 
+K = TypeVar("K")
+V = TypeVar("V")
 
-class Overlay:
+
+class Overlay(StateView):
     """A `StateView` = `base` + the writes made so far."""
 
     def __init__(self, base: StateView, number: int) -> None:
         self.base = base
         self.number = number
-        self._readers: dict[str, Callable[[Any], Any]] = {
-            TABLE_CHAIN: lambda _key: base.chain(),
-            TABLE_BLOCK: base.block_summary,
-            TABLE_IDENTITY: base.identity,
-            TABLE_UID: base.key_of_uid,
-            TABLE_MEMBERSHIP: base.membership,
-            TABLE_CERT: lambda key: base.certification(*key),
-            TABLE_SOURCE: base.source,
-        }
         self._after: dict[tuple[str, Any], Any] = {}
         self._before: dict[tuple[str, Any], Any] = {}
         # Our writes by table, and indexes of them, so queries do not scan every write of the block.
@@ -57,19 +36,23 @@ class Overlay:
 
     # Writing ---------------------------------------------------------------------------------------
 
-    def write(self, table: str, key: Any, value: Any) -> None:
+    def write(self, table: Table[K, V], key: K, value: V | None) -> None:
         """Set `(table, key)` to `value` (None deletes it)."""
+        self.write_named(table.name, key, value)
+
+    def write_named(self, table: str, key: Any, value: Any) -> None:
+        """`write` by table name, for replaying a delta's rows."""
         slot = (table, key)
         if slot not in self._after:
-            self._before[slot] = self._readers[table](key)
+            self._before[slot] = self.base.read(TABLES[table], key)
         self._after[slot] = value
         self._tables[table][key] = value
-        if table == TABLE_SOURCE:
+        if table == SOURCE.name:
             for account in (
                 self._accounts[record.conditions] for record in (self._before[slot], value) if record
             ):
                 account.add(key)
-        elif table == TABLE_CERT:
+        elif table == CERT.name:
             self._issuers[key[0]].add(key)
             self._receivers[key[1]].add(key)
 
@@ -79,11 +62,12 @@ class Overlay:
 
     # Reading ---------------------------------------------------------------------------------------
 
-    def _get(self, table: str, key: Any) -> Any:
-        slot = (table, key)
+    def read(self, table: Table[K, V], key: K) -> V | None:
+        slot = (table.name, key)
         if slot in self._after:
-            return self._after[slot]
-        return self._readers[table](key)
+            found: V | None = self._after[slot]
+            return found
+        return self.base.read(table, key)
 
     def _merged(
         self,
@@ -104,17 +88,9 @@ class Overlay:
                 keys.append(key)
         return keys
 
-    def chain(self) -> ChainRecord | None:
-        record: ChainRecord | None = self._get(TABLE_CHAIN, 0)
-        return record
-
     def head(self) -> BlockSummary | None:
-        own: BlockSummary | None = self._after.get((TABLE_BLOCK, self.number))
+        own: BlockSummary | None = self._after.get((BLOCK.name, self.number))
         return own if own is not None else self.base.head()
-
-    def block_summary(self, number: int) -> BlockSummary | None:
-        record: BlockSummary | None = self._get(TABLE_BLOCK, number)
-        return record
 
     def block_hash(self, number: int) -> Hash | None:
         return self.base.block_hash(number)
@@ -122,68 +98,67 @@ class Overlay:
     def state_digest(self) -> Hash:
         return self.base.state_digest()
 
-    def identity(self, key: PublicKey) -> IdentityRecord | None:
-        record: IdentityRecord | None = self._get(TABLE_IDENTITY, key)
-        return record
-
-    def key_of_uid(self, uid: str) -> PublicKey | None:
-        key: PublicKey | None = self._get(TABLE_UID, uid)
-        return key
-
-    def membership(self, key: PublicKey) -> MembershipRecord | None:
-        record: MembershipRecord | None = self._get(TABLE_MEMBERSHIP, key)
-        return record
-
-    def certification(self, issuer: PublicKey, receiver: PublicKey) -> CertRecord | None:
-        record: CertRecord | None = self._get(TABLE_CERT, (issuer, receiver))
-        return record
-
-    def source(self, source: SourceId) -> SourceRecord | None:
-        record: SourceRecord | None = self._get(TABLE_SOURCE, source)
-        return record
-
     def members(self) -> Iterable[PublicKey]:
-        return self._merged(TABLE_IDENTITY, self.base.members(), lambda _k, r: bool(r.member))
+        return self._merged(IDENTITY.name, self.base.members(), lambda _k, r: bool(r.member))
 
     def members_to_kick(self) -> Iterable[PublicKey]:
-        return self._merged(TABLE_IDENTITY, self.base.members_to_kick(), lambda _k, r: bool(r.kick))
+        return self._merged(IDENTITY.name, self.base.members_to_kick(), lambda _k, r: bool(r.kick))
 
     def certifiers_of(self, receiver: PublicKey) -> Iterable[PublicKey]:
         base = ((i, receiver) for i in self.base.certifiers_of(receiver))
         keys = self._merged(
-            TABLE_CERT, base, lambda k, _r: k[1] == receiver, self._receivers.get(receiver, ())
+            CERT.name, base, lambda k, _r: k[1] == receiver, self._receivers.get(receiver, ())
         )
         return [i for i, _r in keys]
 
     def certified_by(self, issuer: PublicKey) -> Iterable[PublicKey]:
         base = ((issuer, r) for r in self.base.certified_by(issuer))
-        keys = self._merged(TABLE_CERT, base, lambda k, _r: k[0] == issuer, self._issuers.get(issuer, ()))
+        keys = self._merged(CERT.name, base, lambda k, _r: k[0] == issuer, self._issuers.get(issuer, ()))
         return [r for _i, r in keys]
 
     def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
-        return self._merged(TABLE_CERT, self.base.all_certifications(), lambda _k, _r: True)
+        return self._merged(CERT.name, self.base.all_certifications(), lambda _k, _r: True)
 
     def certifications_expiring(self, until: int) -> Iterable[tuple[PublicKey, PublicKey]]:
         return self._merged(
-            TABLE_CERT, self.base.certifications_expiring(until), lambda _k, r: r.expires_on <= until
+            CERT.name, self.base.certifications_expiring(until), lambda _k, r: r.expires_on <= until
         )
 
     def memberships_expiring(self, until: int) -> Iterable[PublicKey]:
         return self._merged(
-            TABLE_MEMBERSHIP,
+            MEMBERSHIP.name,
             self.base.memberships_expiring(until),
             lambda _k, r: not r.expired and r.expires_on <= until,
         )
 
     def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
         return self._merged(
-            TABLE_MEMBERSHIP, self.base.memberships_revoking(until), lambda _k, r: r.revokes_on <= until
+            MEMBERSHIP.name, self.base.memberships_revoking(until), lambda _k, r: r.revokes_on <= until
         )
 
-    def sources_of(self, conditions: str) -> Iterable[SourceId]:
+    def transaction_sources_of(self, conditions: str) -> Iterable[TransactionSource]:
         return self._merged(
-            TABLE_SOURCE,
-            self.base.sources_of(conditions),
+            SOURCE.name,
+            self.base.transaction_sources_of(conditions),
             lambda _k, r: r.conditions == conditions,
             self._accounts.get(conditions, ()),
         )
+
+    def dividend_numbers(self, start: int, stop: int) -> Iterator[int]:
+        own = sorted(n for n, record in self._tables.get(DIVIDEND.name, {}).items() if start <= n < stop)
+        if not own:
+            yield from self.base.dividend_numbers(start, stop)
+            return
+        written = self._tables[DIVIDEND.name]
+        base = (n for n in self.base.dividend_numbers(start, stop) if n not in written)
+        yield from sorted([*base, *(n for n in own if written[n] is not None)])
+
+    def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
+        written = self._tables.get(DIVIDEND.name, {})
+        own = [n for n, record in written.items() if n <= number and record is not None]
+        base = self.base.last_dividend(number)
+        while base is not None and base[0] in written:  # rewritten by us (a revert in a stack)
+            base = self.base.last_dividend(base[0] - 1)
+        if own and (base is None or max(own) > base[0]):
+            return max(own), written[max(own)]
+        return base

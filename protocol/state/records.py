@@ -120,14 +120,57 @@ class SourceRecord(FlatRecord):
         return int(self.amount * 10**self.base)
 
 
-def source_id_item(source: SourceId) -> list[Any]:
-    if isinstance(source, DividendSource):
-        return [0, source.member, source.block_number]
-    return [1, source.tx_hash, source.index]
+@dataclass(frozen=True, slots=True)
+class AccountRecord(FlatRecord):
+    """The transaction outputs an account (a condition text) holds unspent: their total in cents and
+    their number. UDs are not counted here: they follow from the dividends and the member's rights."""
+
+    cents: int
+    sources: int
 
 
-def source_id_from_item(item: list[Any]) -> SourceId:
-    kind, ref, number = item
-    if kind == 0:
-        return DividendSource(PublicKey(ref), number)
-    return TransactionSource(Hash(ref), number)
+@dataclass(frozen=True, slots=True)
+class DividendRecord(FlatRecord):
+    """A UD created by block `number` (the table's key) for every member, written once.
+
+    `total` is the cents one member received from every UD up to and including this one, so the
+    UDs of any range of blocks sum in two reads.
+    """
+
+    amount: int
+    base: int
+    median_time: int
+    total: int
+
+    @property
+    def value(self) -> int:
+        return int(self.amount * 10**self.base)
+
+
+#: A range of block numbers `[start, end)`; `end` None: still open (a member today).
+BlockRange = tuple[int, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DividendRights:
+    """The UDs a key holds unspent: those of the UD blocks within these ranges, sorted, disjoint.
+
+    A range opens when the key becomes a member and closes when it stops being one; spending or
+    destroying UDs cuts the ranges. Spending the oldest first, as wallets do, keeps one range.
+    """
+
+    ranges: tuple[BlockRange, ...]
+
+    def to_item(self) -> list[Any]:
+        return [[start, end] for start, end in self.ranges]
+
+    @classmethod
+    def from_item(cls, item: list[Any]) -> "DividendRights":
+        return cls(tuple((start, end) for start, end in item))
+
+    def holds(self, number: int) -> bool:
+        return any(start <= number and (end is None or number < end) for start, end in self.ranges)
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.ranges) and self.ranges[-1][1] is None

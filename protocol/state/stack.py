@@ -5,24 +5,22 @@ the fork point with the undo records, then apply the branch's blocks, all in mem
 branch found valid and better is then written, in one batch.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from protocol.crypto import Hash, PublicKey
-from protocol.state.delta import TABLE_BLOCK, Delta
+from protocol.documents.transaction import TransactionSource
+from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
-from protocol.state.records import (
-    BlockSummary,
-    CertRecord,
-    ChainRecord,
-    IdentityRecord,
-    MembershipRecord,
-    SourceId,
-    SourceRecord,
-)
+from protocol.state.records import BlockSummary, DividendRecord
+from protocol.state.tables import BLOCK, Table
 from protocol.state.view import StateView
 
+K = TypeVar("K")
+V = TypeVar("V")
 
-class StackedState:
+
+class StackedState(StateView):
     """`base` with blocks reverted and applied in memory."""
 
     def __init__(self, base: StateView) -> None:
@@ -37,8 +35,8 @@ class StackedState:
         """Undo the head block, given its delta."""
         if delta.number != self.number or delta.digest != self._digest:
             raise ValueError(f"delta of block {delta.number} is not the head's")
-        for table, key, value in delta.inverse_items():
-            self._tables.write(table, key, value)
+        for table, key, _after, before in delta.inverse_rows():
+            self._tables.write_named(table, key, before)
         self._hashes[self.number] = None
         self.number -= 1
         self._digest = delta.previous_digest
@@ -47,25 +45,21 @@ class StackedState:
         """Put block `delta.number` (hash `block_hash`) on top."""
         if delta.number != self.number + 1 or delta.previous_digest != self._digest:
             raise ValueError(f"delta of block {delta.number} does not follow head {self.number}")
-        for table, key, value in delta.items():
-            self._tables.write(table, key, value)
+        for table, key, _before, after in delta.rows():
+            self._tables.write_named(table, key, after)
         self.number += 1
         self._hashes[self.number] = block_hash
         self._digest = delta.digest
 
     # StateView ---------------------------------------------------------------------------------
 
-    def chain(self) -> ChainRecord | None:
-        return self._tables.chain()
+    def read(self, table: Table[K, V], key: K) -> V | None:
+        if table is BLOCK and not 0 <= key <= self.number:  # type: ignore[operator]
+            return None
+        return self._tables.read(table, key)
 
     def head(self) -> BlockSummary | None:
         return self.block_summary(self.number) if self.number >= 0 else None
-
-    def block_summary(self, number: int) -> BlockSummary | None:
-        if not 0 <= number <= self.number:
-            return None
-        record: BlockSummary | None = self._tables._get(TABLE_BLOCK, number)
-        return record
 
     def block_hash(self, number: int) -> Hash | None:
         if not 0 <= number <= self.number:
@@ -76,21 +70,6 @@ class StackedState:
 
     def state_digest(self) -> Hash:
         return self._digest
-
-    def identity(self, key: PublicKey) -> IdentityRecord | None:
-        return self._tables.identity(key)
-
-    def key_of_uid(self, uid: str) -> PublicKey | None:
-        return self._tables.key_of_uid(uid)
-
-    def membership(self, key: PublicKey) -> MembershipRecord | None:
-        return self._tables.membership(key)
-
-    def certification(self, issuer: PublicKey, receiver: PublicKey) -> CertRecord | None:
-        return self._tables.certification(issuer, receiver)
-
-    def source(self, source: SourceId) -> SourceRecord | None:
-        return self._tables.source(source)
 
     def members(self) -> Iterable[PublicKey]:
         return self._tables.members()
@@ -116,5 +95,11 @@ class StackedState:
     def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
         return self._tables.memberships_revoking(until)
 
-    def sources_of(self, conditions: str) -> Iterable[SourceId]:
-        return self._tables.sources_of(conditions)
+    def transaction_sources_of(self, conditions: str) -> Iterable[TransactionSource]:
+        return self._tables.transaction_sources_of(conditions)
+
+    def dividend_numbers(self, start: int, stop: int) -> Iterator[int]:
+        return self._tables.dividend_numbers(start, stop)
+
+    def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
+        return self._tables.last_dividend(number)

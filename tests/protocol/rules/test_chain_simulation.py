@@ -9,7 +9,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.documents import DividendSource, MembershipType
+from protocol.conditions import sig_condition
+from protocol.documents import MembershipType
 from protocol.errors import RuleViolation
 from protocol.rules.pending import check_pending
 from protocol.state import Delta
@@ -27,10 +28,11 @@ class Simulation:
         self.created = sum(self.dividends_created(d) for d in self.chain.deltas)
 
     def dividends_created(self, delta: Delta) -> int:
+        """A UD record the block wrote, times the members after the block: each holds one."""
         total = 0
-        for (table, key), (before, after) in delta.changes.items():
-            if table == "source" and isinstance(key, DividendSource) and before is None and after is not None:
-                total += after.value
+        for (table, _key), (before, after) in delta.changes.items():
+            if table == "dividend" and before is None and after is not None:
+                total += after.value * len(set(self.chain.state.members()))
         return total
 
     def members(self) -> list[str]:
@@ -149,8 +151,17 @@ class Simulation:
         assert head is not None
         # The monetary mass is the sum of every UD created.
         assert head.mass == self.created
-        # Unspent money never exceeds it.
-        unspent = sum(r.value for r in state.snapshot()["source"].values())
+        # Every account's running balance is the sum of the sources it can spend, each of which
+        # exists; and unspent money never exceeds the mass.
+        accounts = set(state.snapshot()["account"]) | {
+            sig_condition(key) for key in state.snapshot()["identity"]
+        }
+        unspent = 0
+        for conditions in accounts:
+            records = [state.source(source) for source in state.sources_of(conditions)]
+            assert all(record is not None and record.conditions == conditions for record in records)
+            assert state.balance(conditions) == sum(record.value for record in records if record)
+            unspent += state.balance(conditions)
         assert unspent <= head.mass
         # The members count is the web of trust's.
         assert head.members_count == len(set(state.members()))
