@@ -55,13 +55,26 @@ def spendable(sources: list[dict[str, Any]]) -> list[Spendable]:
     return result
 
 
+#: Pages of sources read at most for one account (the node lists 5,000 per page).
+MAX_SOURCE_PAGES = 40
+
+
 def current_money(client: NodeClient) -> dict[str, Any]:
     money: dict[str, Any] = client.get("/currency")["money"]
     return money
 
 
 def account_balance(client: NodeClient, key: PublicKey) -> dict[str, Any]:
-    answer: dict[str, Any] = client.get(f"/sources/{pubkey_to_base58(key)}")
+    """The balance and every source of `key`: the node lists them a page at a time (a member holds
+    one UD a day), so ask for the next pages while it says there are more."""
+    path = f"/sources/{pubkey_to_base58(key)}"
+    answer: dict[str, Any] = client.get(path)
+    for _page in range(MAX_SOURCE_PAGES):
+        if not answer.get("more"):
+            break
+        following = client.get(f"{path}?skip={len(answer['sources'])}")
+        answer["sources"] += following["sources"]
+        answer["more"] = following.get("more", False)
     return answer
 
 

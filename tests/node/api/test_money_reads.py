@@ -19,6 +19,21 @@ async def test_sources_of_a_key(client: httpx.AsyncClient, chain: Chain) -> None
     assert {s["type"] for s in sources["sources"]} == {"T", "D"}
 
 
+async def test_sources_are_listed_a_page_at_a_time(client: httpx.AsyncClient, chain: Chain) -> None:
+    bob = pubkey_to_base58(chain.key("bob"))
+    whole = (await client.get(f"/sources/{bob}")).json()
+    assert whole["more"] is False and len(whole["sources"]) >= 2
+    pages, skip = [], 0
+    while True:
+        page = (await client.get(f"/sources/{bob}?limit=1&skip={skip}")).json()
+        assert page["balance"] == whole["balance"]  # the running total, whatever the page
+        pages += page["sources"]
+        skip += 1
+        if not page["more"]:
+            break
+    assert sorted(map(str, pages)) == sorted(map(str, whole["sources"]))
+
+
 async def test_sources_count_pending_payments(client: httpx.AsyncClient, chain: Chain) -> None:
     payment = chain.pay("carol", {"dave": 123})
     await client.post("/documents", content=payment.to_bytes(), headers={"content-type": "application/cbor"})
