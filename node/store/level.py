@@ -203,24 +203,35 @@ class LevelStore(StateView):
         head = self.head_pointer()
         if head is None or revert > head[0] + 1:
             raise StoreError("cannot revert past block 0")
-        stack = StackedState(self)  # the state before each block, for the destroyed-money index
+        reverted: list[tuple[Block, Delta]] = []
+        for number in range(head[0], head[0] - revert, -1):
+            delta = self.undo_record(number)
+            block = self.block(number)
+            if delta is None or block is None:
+                raise StoreError(f"block {number} has no undo record (beyond the fork window)")
+            reverted.append((block, delta))
+        # The money each block of the branch destroyed, on the state before it: computed in memory
+        # first (reads of the store must not see, nor cache, a half-written batch).
+        stack = StackedState(self)
+        for _block, delta in reverted:
+            stack.revert(delta)
+        destroyed = []
+        for block, delta in blocks:
+            destroyed.append(destroyed_by_block(stack, block, delta))
+            stack.apply(delta, block.hash)
         with self._writing(sync=True) as batch:
-            for number in range(head[0], head[0] - revert, -1):
-                delta = self.undo_record(number)
-                block = self.block(number)
-                if delta is None or block is None:
-                    raise StoreError(f"block {number} has no undo record (beyond the fork window)")
+            for block, delta in reverted:
                 self._write_changes(batch, delta.inverse_rows())
                 self._erase_block(batch, block, delta)
                 batch.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
-                stack.revert(delta)
-            for block, delta in blocks:
+            for (block, delta), lost in zip(blocks, destroyed, strict=True):
                 self._write_changes(batch, delta.rows())
-                self._write_block(batch, block, delta, destroyed_by_block(stack, block, delta))
-                stack.apply(delta, block.hash)
+                self._write_block(batch, block, delta, lost)
                 stale = block.number - fork_window - UNDO_MARGIN
                 if stale >= 0:
                     batch.delete(schema.UNDO + schema.number_key(stale))
+        for number in [n for n in self._summaries if n > head[0] - revert]:
+            del self._summaries[number]  # summaries of the old branch, read while computing
         self._candidates = None  # the old branch became candidates: reload on next use
 
     def check_integrity(self, *, currency: str | None = None, depth: int = CHECKED_AT_OPEN) -> None:

@@ -101,6 +101,8 @@ def destroyed_by_block(before: StateView, block: Block, delta: Delta) -> dict[st
     it held before, plus what the block paid it, minus what the block spent from it, minus what it
     holds after. Only accounts the block's transactions touch can lose money. `before` is the
     state before the block, `delta` the block's."""
+    if not block.transactions:
+        return {}
     after = Overlay(before, block.number)
     for table, key, _old, new in delta.rows():
         after.write_named(table, key, new)

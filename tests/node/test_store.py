@@ -58,6 +58,10 @@ def answers(view: StateView, chain: Chain) -> dict[str, object]:
         "memberships_expiring": [sorted(view.memberships_expiring(t)) for t in times],
         "revoking": [sorted(view.memberships_revoking(t)) for t in times],
         "accounts": [sorted(map(repr, view.sources_of(c))) for c in conditions],
+        "balances": [view.balance(c) for c in conditions],
+        "rights": [view.rights(k) for k in keys],
+        "dividends": [view.last_dividend(n) for n in range(head.number + 2)],
+        "dividend blocks": list(view.dividend_numbers(0, head.number + 2)),
         "sources": [[view.source(s) for s in sorted(view.sources_of(c), key=repr)] for c in conditions],
     }
 
@@ -129,6 +133,26 @@ def test_replace_branch_is_one_batch(tmp_path: Path, history: Chain) -> None:
     store.replace_branch(10, branch, fork_window=WINDOW)
     assert store.head_pointer() == (74, history.blocks[74].hash, history.blocks[74].state_digest)
     assert store.block(74) == history.blocks[74]
+
+
+def test_a_branch_switch_leaves_the_answers_of_the_new_branch(tmp_path: Path, history: Chain) -> None:
+    """Blocks 60… replaced by a different branch: every answer (summaries included, which the store
+    caches) is the new branch's."""
+    store = LevelStore.open(tmp_path / "db")
+    replay(store, history, upto=70)
+    for number in range(60, 70):
+        store.block_summary(number)  # cached from the old branch
+    fork = Simulation(5)
+    while len(fork.chain.blocks) < 60:
+        fork.step()
+    for _ in range(12):
+        head = fork.chain.state.head()
+        assert head is not None
+        fork.chain.write(issuer="alice", time=head.median_time + 7)
+    branch = list(zip(fork.chain.blocks[60:], fork.chain.deltas[60:], strict=True))
+    assert branch[0][0].hash != history.blocks[60].hash
+    store.replace_branch(10, branch, fork_window=WINDOW)
+    assert answers(store, fork.chain) == answers(fork.chain.state, fork.chain)
 
 
 def test_old_undo_records_are_pruned(tmp_path: Path, history: Chain) -> None:
