@@ -18,16 +18,18 @@ from pathlib import Path
 from _chain import CURRENCY, START, BenchChain
 from _common import raw_verifications_per_second
 
-from node.audit.replay import audit
+from node.audit.replay import BATCH_BLOCKS, audit
 from node.audit.signatures import default_workers, usable_cores
 from node.audit.source import ChainFileSource
 from node.chainfile import write_chain
+from node.gcpolicy import ReplayGc
 from protocol.conditions import sig_condition
 from protocol.crypto import Hash, verify
 from protocol.documents import Block, DividendSource, Input, Output, SigProof, Transaction, TransactionSource
 from protocol.keys import Keypair
 from protocol.params import dev_parameters
 from protocol.rules.block import compute_block_delta
+from protocol.rules.production import FrameCache
 from protocol.state import MemoryState
 
 #: Bump when the generated chain changes, so a cached file of an older shape is not reused.
@@ -120,12 +122,16 @@ def rules_ceiling(path: Path) -> tuple[float, int]:
     """Seconds and blocks of a serial replay without any signature check: decoding, the rules and
     the state alone, the part of the audit that one process does in order."""
     state = MemoryState()
+    frames = FrameCache()
     count = 0
     start = time.perf_counter()
-    for raw in ChainFileSource(path).blocks():
-        block = Block.from_bytes(raw)
-        state.apply(compute_block_delta(state, block, signatures=False), block.hash)
-        count += 1
+    with ReplayGc() as collector:
+        for raw in ChainFileSource(path).blocks():
+            block = Block.from_bytes(raw)
+            state.apply(compute_block_delta(state, block, signatures=False, frames=frames), block.hash)
+            count += 1
+            if count % BATCH_BLOCKS == 0:
+                collector.checkpoint()
     return time.perf_counter() - start, count
 
 

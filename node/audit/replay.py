@@ -31,6 +31,7 @@ from node.audit.signatures import (
     SignatureFailure,
 )
 from node.audit.source import AuditSourceError, BlockSource, NodeClaims
+from node.gcpolicy import ReplayGc
 from protocol.crypto import Hash, hash_hex
 from protocol.documents import Block
 from protocol.errors import DecodeError, RuleViolation
@@ -38,6 +39,7 @@ from protocol.keys import pubkey_display
 from protocol.rules.block import compute_block_delta
 from protocol.rules.header import describe_digest_mismatch
 from protocol.rules.local import check_block_local
+from protocol.rules.production import FrameCache
 from protocol.state import MemoryState
 from protocol.state.delta import Delta
 from protocol.state.tables import ACCOUNT, RIGHTS
@@ -166,10 +168,11 @@ def audit(
         report.total = source.count()
         if progress is not None:
             progress(0, report.total)
-        with SignatureChecker(workers) as checker:
+        with SignatureChecker(workers) as checker, ReplayGc() as collector:
             for batch in _checked_batches(source.blocks(), checker, window=max(2, 3 * workers)):
                 if not all(replay.block(raw, signatures) for raw, signatures in batch):
                     break
+                collector.checkpoint()
                 if progress is not None:
                     progress(report.blocks_read, report.total)
     except AuditSourceError as exc:
@@ -229,6 +232,7 @@ class _Replay:
     def __init__(self, report: AuditReport) -> None:
         self.report = report
         self.state = MemoryState()
+        self.frames = FrameCache()  # the issuers frame, carried from block to block
         self.sound = True
         self.last: Block | None = None
 
@@ -259,7 +263,9 @@ class _Replay:
             if not report.keep_going:
                 return False
         try:
-            delta = compute_block_delta(self.state, block, signatures=False, proof_of_work=True)
+            delta = compute_block_delta(
+                self.state, block, signatures=False, proof_of_work=True, frames=self.frames
+            )
         except RuleViolation as violation:
             return self._lose_state(height, violation.code, violation.reason)
         except (ValueError, LookupError, ArithmeticError, TypeError) as exc:

@@ -33,7 +33,7 @@ from protocol.rules.memberships import (
     check_membership,
     make_distance_evaluator,
 )
-from protocol.rules.production import check_production
+from protocol.rules.production import FrameCache, check_production
 from protocol.rules.transactions import apply_transaction, check_transaction
 from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
@@ -50,12 +50,15 @@ class ReferenceTimes:
     certifications: dict[tuple[PublicKey, PublicKey], int] = field(default_factory=dict)
 
 
-def validate_block(view: StateView, block: Block, *, signatures: bool = True) -> Delta:
+def validate_block(
+    view: StateView, block: Block, *, signatures: bool = True, frames: FrameCache | None = None
+) -> Delta:
     """The delta of a valid block, or `RuleViolation` naming the first rule it breaks.
 
-    `signatures=False` skips signature checks, for callers that verified them already in bulk.
+    `signatures=False` skips signature checks, for callers that verified them already in bulk;
+    `frames` carries the issuers frame from block to block for a caller that validates in a row.
     """
-    delta = compute_block_delta(view, block, signatures=signatures, proof_of_work=True)
+    delta = compute_block_delta(view, block, signatures=signatures, proof_of_work=True, frames=frames)
     # Verify the block commits to the state it produces.
     if block.state_digest != delta.digest:
         raise RuleViolation("BR_STATE_DIGEST", describe_digest_mismatch(block.state_digest, delta.digest))
@@ -63,7 +66,12 @@ def validate_block(view: StateView, block: Block, *, signatures: bool = True) ->
 
 
 def compute_block_delta(
-    view: StateView, block: Block, *, signatures: bool = True, proof_of_work: bool = True
+    view: StateView,
+    block: Block,
+    *,
+    signatures: bool = True,
+    proof_of_work: bool = True,
+    frames: FrameCache | None = None,
 ) -> Delta:
     """Check every rule but the state digest, and return the block's delta.
 
@@ -73,7 +81,7 @@ def compute_block_delta(
     ctx = RuleContext.for_block(view, block)
     check_chaining(view, ctx, block)
     check_issuer(view, ctx, block)
-    diff_number = check_production(view, ctx.params, block, proof_of_work=proof_of_work)
+    diff_number = check_production(view, ctx.params, block, proof_of_work=proof_of_work, frames=frames)
     reference_times = check_wot(view, ctx, block)
     members_count = compute_members_count(view, ctx, block)
     check_members_count(ctx, block, members_count)

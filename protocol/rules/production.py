@@ -6,10 +6,11 @@ summaries of past blocks, so the forger writes them and every peer recomputes an
 
 import math
 import statistics
-from collections import Counter
+from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 
-from protocol.crypto import Hash
+from protocol.crypto import Hash, PublicKey
 from protocol.documents import Block
 from protocol.errors import RuleViolation
 from protocol.params import POW_DIFFICULTY_RANGE_RATIO, CurrencyParameters
@@ -40,38 +41,144 @@ def _summary(view: StateView, number: int) -> BlockSummary:
     return summary
 
 
-def compute_median_time(view: StateView, params: CurrencyParameters, number: int) -> int:
-    """max(HEAD~1.medianTime, floor(mean of the last min(medianTimeBlocks, number) times)) (BR_G08)."""
-    previous = _summary(view, number - 1)
+def compute_median_time(
+    view: StateView, params: CurrencyParameters, number: int, frame: "IssuersFrame | None" = None
+) -> int:
+    """max(HEAD~1.medianTime, floor(mean of the last min(medianTimeBlocks, number) times)) (BR_G08).
+
+    `frame`, the issuers frame before block `number`, spares the reads of the blocks it holds."""
     count = min(params.median_time_blocks, number)
-    times = [_summary(view, number - k).time for k in range(1, count + 1)]
-    return max(previous.median_time, sum(times) // len(times))
+    summaries = None if frame is None else frame.newest(count)
+    if summaries is None:
+        summaries = [_summary(view, number - k) for k in range(1, count + 1)]
+    return max(summaries[0].median_time, sum(s.time for s in summaries) // len(summaries))
 
 
 def frame_summaries(view: StateView, number: int) -> list[BlockSummary]:
     """The summaries of the current issuers frame before block `number` > 0, the newest first:
     read once per block, shared by the issuers count and the personalised difficulty."""
     previous = _summary(view, number - 1)
-    return [previous] + [
-        _summary(view, number - k) for k in range(2, min(previous.issuers_frame, number) + 1)
-    ]
+    return [previous] + [_summary(view, number - k) for k in range(2, _frame_length(previous, number) + 1)]
 
 
-def compute_issuers(
-    view: StateView, number: int, summaries: list[BlockSummary] | None = None
-) -> tuple[int, int, int]:
+def _frame_length(previous: BlockSummary, number: int) -> int:
+    """How many blocks the frame before block `number` holds (HEAD~1 always)."""
+    return max(1, min(previous.issuers_frame, number))
+
+
+@dataclass(slots=True)
+class IssuersFrame:
+    """The issuers frame before block `number` > 0: its summaries (the newest first), the blocks per
+    issuer and each issuer's newest block, so that the counts a block's difficulty needs are at hand
+    and the frame can move on by one block instead of being read again."""
+
+    number: int
+    head_hash: Hash | None
+    summaries: deque[BlockSummary]
+    counts: dict[PublicKey, int]
+    latest: dict[PublicKey, BlockSummary]
+
+    @classmethod
+    def of(cls, summaries: list[BlockSummary], head_hash: Hash | None = None) -> "IssuersFrame":
+        """The frame of `summaries`, as `frame_summaries` gives them."""
+        frame = cls(summaries[0].number + 1, head_hash, deque(), {}, {})
+        for summary in summaries:
+            frame._push_oldest(summary)
+        return frame
+
+    @classmethod
+    def read(cls, view: StateView, number: int) -> "IssuersFrame":
+        return cls.of(frame_summaries(view, number), view.block_hash(number - 1))
+
+    @property
+    def previous(self) -> BlockSummary:
+        """HEAD~1, the newest block of the frame."""
+        return self.summaries[0]
+
+    def newest(self, count: int) -> list[BlockSummary] | None:
+        """The `count` newest summaries (blocks number−1 … number−count), if the frame holds them."""
+        if count > len(self.summaries):
+            return None
+        return list(islice(self.summaries, count))
+
+    def advance(self, view: StateView, head_hash: Hash) -> None:
+        """Move on to the frame before block `number` + 1, whose HEAD~1 (block `number`) has
+        `head_hash`: one read for the new block, and one per block the frame grows by."""
+        number = self.number + 1
+        previous = _summary(view, number - 1)
+        self.number, self.head_hash = number, head_hash
+        summaries, counts, latest = self.summaries, self.counts, self.latest
+        summaries.appendleft(previous)
+        counts[previous.issuer] = counts.get(previous.issuer, 0) + 1
+        latest[previous.issuer] = previous
+        length = _frame_length(previous, number)
+        while len(summaries) > length:
+            oldest = summaries.pop()
+            left = counts[oldest.issuer] - 1
+            if left:
+                counts[oldest.issuer] = left
+            else:
+                del counts[oldest.issuer], latest[oldest.issuer]
+        while len(summaries) < length:
+            self._push_oldest(_summary(view, number - 1 - len(summaries)))
+
+    def _push_oldest(self, summary: BlockSummary) -> None:
+        self.summaries.append(summary)
+        self.counts[summary.issuer] = self.counts.get(summary.issuer, 0) + 1
+        self.latest.setdefault(summary.issuer, summary)
+
+
+class FrameCache:
+    """The issuers frame of the last block a caller checked, moved on from block to block.
+
+    A replay checks every block on the state its predecessor left, so the frame of the next block is
+    the last one plus one block (and minus the oldest): reading the whole frame again costs
+    issuersFrame reads per block. The cache is a memo only: a frame is reused when the head it
+    follows is the one cached or its child (by number and hash), and read afresh otherwise, so the
+    rules see the same values with or without it.
+    """
+
+    __slots__ = ("_frame",)
+
+    def __init__(self) -> None:
+        self._frame: IssuersFrame | None = None
+
+    def frame(self, view: StateView, number: int) -> IssuersFrame:
+        """The frame before block `number` > 0 on `view`."""
+        head_hash = view.block_hash(number - 1)
+        frame = self._frame
+        if frame is not None and head_hash is not None and frame.head_hash is not None:
+            if frame.number == number and frame.head_hash == head_hash:
+                return frame
+            if frame.number == number - 1 and view.block_hash(number - 2) == frame.head_hash:
+                frame.advance(view, head_hash)
+                return frame
+        self._frame = frame = IssuersFrame.read(view, number)
+        return frame
+
+
+Frame = list[BlockSummary] | IssuersFrame
+
+
+def _as_frame(view: StateView, number: int, frame: Frame | None) -> IssuersFrame:
+    if frame is None:
+        return IssuersFrame.read(view, number)
+    return frame if isinstance(frame, IssuersFrame) else IssuersFrame.of(frame)
+
+
+def compute_issuers(view: StateView, number: int, summaries: Frame | None = None) -> tuple[int, int, int]:
     """(issuersCount, issuersFrame, issuersFrameVar) of block `number` > 0 (BR_G04–G06)."""
-    summaries = frame_summaries(view, number) if summaries is None else summaries
-    previous = summaries[0]
-    count = len({summary.issuer for summary in summaries})
+    frame = _as_frame(view, number, summaries)
+    previous = frame.previous
+    count = len(frame.counts)
     if previous.issuers_frame_var > 0:
-        frame, adjust = previous.issuers_frame + 1, -1
+        frame_size, adjust = previous.issuers_frame + 1, -1
     elif previous.issuers_frame_var < 0:
-        frame, adjust = previous.issuers_frame - 1, 1
+        frame_size, adjust = previous.issuers_frame - 1, 1
     else:
-        frame, adjust = previous.issuers_frame, 0
+        frame_size, adjust = previous.issuers_frame, 0
     var = previous.issuers_frame_var + 5 * (count - previous.issuers_count) + adjust
-    return count, frame, var
+    return count, frame_size, var
 
 
 def compute_pow_min(
@@ -94,11 +201,12 @@ def compute_pow_min(
 
 
 def compute_header(
-    view: StateView, params: CurrencyParameters, number: int, frame: list[BlockSummary] | None = None
+    view: StateView, params: CurrencyParameters, number: int, frame: Frame | None = None
 ) -> HeaderFields:
     """Every computed header field of block `number` > 0 on `view`."""
-    median_time = compute_median_time(view, params, number)
-    issuers_count, frame_size, var = compute_issuers(view, number, frame)
+    issuers = _as_frame(view, number, frame)
+    median_time = compute_median_time(view, params, number, issuers)
+    issuers_count, frame_size, var = compute_issuers(view, number, issuers)
     diff_number, pow_min = compute_pow_min(view, params, number, median_time)
     return HeaderFields(number, median_time, issuers_count, frame_size, var, diff_number, pow_min)
 
@@ -109,19 +217,17 @@ def compute_personal_difficulty(
     issuer: bytes,
     number: int,
     pow_min: int,
-    frame: list[BlockSummary] | None = None,
+    frame: Frame | None = None,
 ) -> int:
     """The issuer's difficulty for block `number` > 0, from the blocks of the current frame (BR_G18)."""
-    frame = frame_summaries(view, number) if frame is None else frame
-    previous = frame[0]
-    counts = Counter(summary.issuer for summary in frame)
-    last = next((summary for summary in frame if summary.issuer == issuer), None)
+    issuers = _as_frame(view, number, frame)
+    last = issuers.latest.get(issuer)  # type: ignore[call-overload]
     return personal_difficulty(
         pow_min=pow_min,
-        counts=list(counts.values()),
-        personal=sum(1 for summary in frame if summary.issuer == issuer),
+        counts=list(issuers.counts.values()),
+        personal=issuers.counts.get(issuer, 0),  # type: ignore[call-overload]
         previous_issuers=0 if last is None else last.issuers_count,
-        blocks_since=0 if last is None else previous.number - last.number,
+        blocks_since=0 if last is None else issuers.previous.number - last.number,
         percent_rot=params.percent_rot,
     )
 
@@ -159,19 +265,34 @@ def is_hash_valid(block_hash: Hash, difficulty: int) -> bool:
     return remainder == 0 or int(text[zeros], 16) <= 15 - remainder
 
 
-def compute_max_block_size(view: StateView, number: int, issuers_count: int) -> int:
-    """A block must be smaller than max(500, ceil(1.1 · average size of the last issuersCount blocks))."""
+def compute_max_block_size(
+    view: StateView, number: int, issuers_count: int, frame: IssuersFrame | None = None
+) -> int:
+    """A block must be smaller than max(500, ceil(1.1 · average size of the last issuersCount blocks)).
+
+    `frame`, the issuers frame before block `number`, spares the reads of the blocks it holds."""
     count = min(issuers_count, number)
     if count == 0:
         return MIN_MAX_BLOCK_SIZE
-    average = sum(_summary(view, number - k).size for k in range(1, count + 1)) // count
+    summaries = None if frame is None else frame.newest(count)
+    if summaries is None:
+        summaries = [_summary(view, number - k) for k in range(1, count + 1)]
+    average = sum(s.size for s in summaries) // count
     return max(MIN_MAX_BLOCK_SIZE, math.ceil(1.1 * average))
 
 
 def check_production(
-    view: StateView, params: CurrencyParameters, block: Block, *, proof_of_work: bool = True
+    view: StateView,
+    params: CurrencyParameters,
+    block: Block,
+    *,
+    proof_of_work: bool = True,
+    frames: FrameCache | None = None,
 ) -> int:
-    """Time, issuers frame, difficulty, proof of work and size of `block`; returns its diffNumber."""
+    """Time, issuers frame, difficulty, proof of work and size of `block`; returns its diffNumber.
+
+    `frames` carries the issuers frame from one block to the next (a replay's); without it the
+    frame is read from `view`."""
     # Verify the time is within [medianTime, medianTime + maxAcceleration]; equal in block 0.
     if block.number == 0:
         if block.time != block.median_time:
@@ -184,7 +305,7 @@ def check_production(
         raise RuleViolation(
             "checkBlockTimes", f"time {block.time} is outside [{block.median_time}, {latest}]"
         )
-    frame = frame_summaries(view, block.number)
+    frame = IssuersFrame.read(view, block.number) if frames is None else frames.frame(view, block.number)
     header = compute_header(view, params, block.number, frame)
     # Verify every computed header field.
     for code, name, written, expected in (
@@ -197,7 +318,10 @@ def check_production(
         if written != expected:
             raise RuleViolation(code, f"{name} is {written}, expected {expected}")
     # Verify the block is small enough.
-    size, limit = compute_block_size(block), compute_max_block_size(view, block.number, header.issuers_count)
+    size, limit = (
+        compute_block_size(block),
+        compute_max_block_size(view, block.number, header.issuers_count, frame),
+    )
     if size >= limit:
         raise RuleViolation("BR_G50", f"block size is {size}, it must be below {limit}")
     # Verify the proof of work meets the issuer's personalised difficulty.
