@@ -105,7 +105,7 @@ def test_a_tiers_lieu_network_founded_forged_joined_and_operated(tmp_path: Path)
     clock = DevClockFile(clock_path)
     nodes: list[RunningNode] = []
     try:
-        address = ""
+        addresses: list[str] = []  # each node dials every earlier one: any one may go down
         for uid in FORGERS:
             datadir = tmp_path / f"node-{uid}"
             p2p, api = free_port(), free_port()
@@ -127,9 +127,10 @@ def test_a_tiers_lieu_network_founded_forged_joined_and_operated(tmp_path: Path)
             secret.write_text(PASSPHRASE + "\n")
             os.chmod(secret, 0o600)
             options = ["--key-file", str(tmp_path / f"{uid}.key"), "--passphrase-file", str(secret)]
-            options += ["--dev-clock", str(clock_path)] + (["--bootstrap", address] if address else [])
+            options += ["--dev-clock", str(clock_path)]
+            options += [option for address in addresses for option in ("--bootstrap", address)]
             nodes.append(RunningNode(datadir, *options).wait_ready())
-            address = address or str(nodes[0].get("/node")["p2p_address"])
+            addresses.append(str(nodes[-1].get("/node")["p2p_address"]))
         for node in nodes:
             assert "forging as" in said_by(node), said_by(node)
 

@@ -4,9 +4,10 @@ every path that applies one, and erased with it on every path that reverts one."
 from pathlib import Path
 
 from node.store import LevelStore
-from node.store.level import destroyed_by_block
 from protocol.conditions import sig_condition
 from protocol.rules.block import validate_block
+from protocol.rules.sources import destroyed_by_block
+from protocol.state import MemoryState
 from protocol.state.stack import StackedState
 from tests.node.api.test_history_story import build_story
 
@@ -27,7 +28,9 @@ def test_destroyed_money_follows_apply_revert_and_branch_switches(tmp_path: Path
     # frank's 0.50 was a source before the block (deleted by its delta); dave's change was created
     # and destroyed in the same block (absent from the delta)
     assert index() == ([(head - 1, 50)], [(head, 50)])
-    assert destroyed_by_block(chain.blocks[-1], chain.deltas[-1]) == {dave: 50}
+    before = StackedState(store)
+    before.revert(chain.deltas[-1])
+    assert destroyed_by_block(before, chain.blocks[-1], chain.deltas[-1]) == {dave: 50}
     assert store.destroyed(frank, head, head) == [] and store.destroyed(frank, head, head - 5) == []
 
     # a branch switch reverting both blocks and applying them again, in one batch
@@ -56,9 +59,11 @@ def test_every_block_of_an_ordinary_history_destroys_nothing_unexplained() -> No
     """No entry where BR_G106 did not act: in the story, only frank's and dave's."""
     chain = build_story()
     found = {}
+    state = MemoryState()
     for block, delta in zip(chain.blocks, chain.deltas, strict=True):
-        for conditions, cents in destroyed_by_block(block, delta).items():
+        for conditions, cents in destroyed_by_block(state, block, delta).items():
             found[(block.number, conditions)] = cents
+        state.apply(delta, block.hash)
     head = chain.blocks[-1].number
     assert found == {
         (head - 1, sig_condition(chain.key("frank"))): 50,
