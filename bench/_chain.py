@@ -1,5 +1,7 @@
 """A funded dev chain for the benchmarks: N members in a ring of certifications, each with a UD."""
 
+from collections.abc import Sequence
+
 from protocol.conditions import sig_condition
 from protocol.crypto import sha256
 from protocol.documents import (
@@ -35,8 +37,10 @@ class BenchChain:
         params: CurrencyParameters | None = None,
         certifiers: int = 3,
         start: int = START,
+        links: Sequence[tuple[int, int]] | None = None,
     ) -> None:
-        """Found a currency of `members` founders, each certified by the next `certifiers` ones, its
+        """Found a currency of `members` founders, each certified by the next `certifiers` ones (or
+        along `links`, (certifier, certified) founder numbers: a real web of trust's core), its
         genesis dated `start` (a past date near the real clock lets a `juned run` forge on it)."""
         self.start = start
         self.params = params or dev_parameters(start)
@@ -55,10 +59,13 @@ class BenchChain:
             ),
             certifications=tuple(
                 Certification.create(
-                    self.keys[(i + j) % members], CURRENCY, identity.issuer, identity.hash, GENESIS_REF
+                    self.keys[a], CURRENCY, identities[b].issuer, identities[b].hash, GENESIS_REF
                 )
-                for i, identity in enumerate(identities)
-                for j in range(1, certifiers + 1)
+                for a, b in (
+                    links
+                    if links is not None
+                    else [((i + j) % members, i) for i in range(members) for j in range(1, certifiers + 1)]
+                )
             ),
         )
         self.state = MemoryState()
