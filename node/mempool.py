@@ -71,7 +71,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from node.errors import DiskFull, NodeError
 from node.store import LevelStore
@@ -93,9 +93,14 @@ from protocol.rules.pending import check_pending
 from protocol.rules.transactions import apply_transaction
 from protocol.rules.waiting import NotYet, classify, expires
 from protocol.state.overlay import Overlay
+from protocol.state.records import BlockSummary, DividendRecord
+from protocol.state.tables import Table
 from protocol.state.view import StateView
 
 log = logging.getLogger("june.mempool")
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 PENDING_PREFIX = b"P"
 #: What became of documents that left the pool: `Q` + 8-byte sequence number → hash + JSON outcome.
@@ -237,6 +242,82 @@ class _Nowhere:
 
 _NOWHERE = _Nowhere()
 
+#: Records `_HeadReads` keeps before it starts afresh (a flood of refused transactions reading
+#: random sources must not grow it until the next block).
+HEAD_READS = 200_000
+
+
+class _HeadReads(StateView):
+    """The store's state at one head, keeping what it read.
+
+    A pending transaction is checked, then applied to the pool's overlay, and both read the same
+    sources, rights, dividends and accounts; a chained payment reads them again. The store's state
+    changes only when the head moves, and the pool then reads through a new one (`pointer`)."""
+
+    def __init__(self, store: LevelStore, pointer: tuple[int, Hash, Hash]) -> None:
+        self.store = store
+        self.pointer = pointer
+        self._records: dict[tuple[str, Any], Any] = {}
+        self._dividends: dict[tuple[int, int], tuple[int, ...]] = {}
+
+    def read(self, table: Table[K, V], key: K) -> V | None:
+        slot = (table.name, key)
+        records = self._records
+        if slot in records:
+            found: V | None = records[slot]
+            return found
+        if len(records) >= HEAD_READS:
+            records.clear()
+        found = records[slot] = self.store.read(table, key)
+        return found
+
+    def dividend_numbers(self, start: int, stop: int) -> Iterator[int]:
+        numbers = self._dividends.get((start, stop))
+        if numbers is None:
+            if len(self._dividends) >= HEAD_READS:
+                self._dividends.clear()
+            numbers = self._dividends[start, stop] = tuple(self.store.dividend_numbers(start, stop))
+        return iter(numbers)
+
+    def head(self) -> BlockSummary | None:
+        return self.store.head()
+
+    def block_hash(self, number: int) -> Hash | None:
+        return self.store.block_hash(number)
+
+    def state_digest(self) -> Hash:
+        return self.store.state_digest()
+
+    def members(self) -> Iterable[PublicKey]:
+        return self.store.members()
+
+    def members_to_kick(self) -> Iterable[PublicKey]:
+        return self.store.members_to_kick()
+
+    def certifiers_of(self, receiver: PublicKey) -> Iterable[PublicKey]:
+        return self.store.certifiers_of(receiver)
+
+    def certified_by(self, issuer: PublicKey) -> Iterable[PublicKey]:
+        return self.store.certified_by(issuer)
+
+    def all_certifications(self) -> Iterable[tuple[PublicKey, PublicKey]]:
+        return self.store.all_certifications()
+
+    def certifications_expiring(self, until: int) -> Iterable[tuple[PublicKey, PublicKey]]:
+        return self.store.certifications_expiring(until)
+
+    def memberships_expiring(self, until: int) -> Iterable[PublicKey]:
+        return self.store.memberships_expiring(until)
+
+    def memberships_revoking(self, until: int) -> Iterable[PublicKey]:
+        return self.store.memberships_revoking(until)
+
+    def transaction_sources_of(self, conditions: str) -> Iterable[TransactionSource]:
+        return self.store.transaction_sources_of(conditions)
+
+    def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
+        return self.store.last_dividend(number)
+
 
 class Mempool:
     """Pending documents of one node, persisted in its store under the `P` prefix.
@@ -260,6 +341,7 @@ class Mempool:
         # dropped when they come up, and the heap is rebuilt when it holds too many of them.
         self._heaps: dict[type, list[tuple[tuple[int, ...], Hash]]] = {kind: [] for kind in _PLURAL}
         self._next_seq = 0
+        self._head_reads: _HeadReads | None = None
         self._spending = self._fresh_overlay()  # the head with the pool's transactions applied
         # What became of documents that left: hash → (sequence number, outcome), oldest first
         self._outcomes: dict[Hash, tuple[int, DocumentStatus]] = {}
@@ -630,13 +712,18 @@ class Mempool:
 
     def _follow_head(self) -> None:
         """Re-check the pool if the head moved since the pool's transactions were last applied."""
-        pointer = self.store.head_pointer()
-        if pointer is not None and (self._spending is None or self._spending.number != pointer[0] + 1):
+        pointer, reads = self.store.head_pointer(), self._head_reads
+        if pointer is not None and (self._spending is None or reads is None or reads.pointer != pointer):
             self.revalidate()
 
     def _fresh_overlay(self) -> Overlay | None:
+        """The head, through the reads kept since it became the head (a new store reader if it moved)."""
         pointer = self.store.head_pointer()
-        return None if pointer is None else Overlay(self.store, pointer[0] + 1)
+        if pointer is None:
+            return None
+        if self._head_reads is None or self._head_reads.pointer != pointer:
+            self._head_reads = _HeadReads(self.store, pointer)
+        return Overlay(self._head_reads, pointer[0] + 1)
 
     def _reapply(self, writer: _Writer) -> list[_Entry]:
         """Rebuild the spending overlay from the pool's transactions after one of them left, and
