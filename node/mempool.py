@@ -259,6 +259,13 @@ class _HeadReads(StateView):
         self.pointer = pointer
         self._records: dict[tuple[str, Any], Any] = {}
         self._dividends: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._context: RuleContext | None = None
+
+    def context(self) -> RuleContext:
+        """The context pending documents are checked in on this head (the same for all of them)."""
+        if self._context is None:
+            self._context = RuleContext.for_pending(self.store)
+        return self._context
 
     def read(self, table: Table[K, V], key: K) -> V | None:
         slot = (table.name, key)
@@ -803,7 +810,8 @@ class Mempool:
             raise NotReady("this node has no block yet: pending documents wait for block 0")
         if isinstance(document, Transaction):
             check_pending(self._spending, document)
-            apply_transaction(self._spending, RuleContext.for_pending(self.store), document, set())
+            assert self._head_reads is not None  # built with the overlay
+            apply_transaction(self._spending, self._head_reads.context(), document, set())
             return
         check_pending(self.store, document, identity=self._pending_identity_for(document))
 
