@@ -96,6 +96,7 @@ class WebOfTrust:
 
     links: list[tuple[int, int]]  # (certifier, certified), both member numbers
     founders: int
+    synthetic: int  # links added for members the real ones could not bring in
 
     @property
     def size(self) -> int:
@@ -108,7 +109,8 @@ def real_wot(members: int, sig_qty: int = 5, sig_stock: int = 100) -> WebOfTrust
     Kept: certifications between members, at most sigStock − 1 per issuer (a renewal needs a free
     slot). Founders: the `FOUNDERS` members of highest degree, peeled until each has sigQty
     certifications among them. Then, repeatedly, the non-member with most certifications from
-    members joins, if it has at least sigQty."""
+    members joins; if it has fewer than sigQty (in Ğ1 some came from members gone since, or
+    from one another), random members certify it too, so that every Ğ1 member has a place."""
     data = json.loads(gzip.decompress((shared_dir() / "data" / "g1-wot-2023-09.json.gz").read_bytes()))
     member_set = set(data["members"])
     issued: dict[int, list[int]] = defaultdict(list)
@@ -126,10 +128,17 @@ def real_wot(members: int, sig_qty: int = 5, sig_stock: int = 100) -> WebOfTrust
     order = sorted(core)
     joined = set(core)
     counts = {m: len(received[m] & joined) for m in member_set - joined}
+    rng = random.Random(5)
+    synthetic = 0
     while len(order) < members and counts:
         best = max(counts, key=lambda m: (counts[m], -m))
-        if counts.pop(best) < sig_qty:
-            break
+        for _ in range(sig_qty - counts.pop(best)):
+            certifier = rng.choice(order)
+            while best in issued[certifier] or len(issued[certifier]) >= sig_stock - 1:
+                certifier = rng.choice(order)
+            issued[certifier].append(best)
+            received[best].add(certifier)
+            synthetic += 1
         order.append(best)
         joined.add(best)
         for b in issued[best]:
@@ -137,7 +146,7 @@ def real_wot(members: int, sig_qty: int = 5, sig_stock: int = 100) -> WebOfTrust
                 counts[b] += 1
     number = {m: i for i, m in enumerate(order)}
     links = [(number[a], number[b]) for a in order for b in issued[a] if b in number]
-    return WebOfTrust(links, len(core))
+    return WebOfTrust(links, len(core), synthetic)
 
 
 @dataclass
@@ -148,6 +157,8 @@ class G1Chain:
     tags: dict[str, list[int]] = field(default_factory=dict)
     members: int = 0
     links: int = 0
+    wot_links: int = 0  # in the web of trust the chain grows towards
+    synthetic_links: int = 0
     dividends: int = 0
     transactions: int = 0
     renewals: int = 0
@@ -193,7 +204,9 @@ class Generator:
         self.last_ms: dict[int, int] = dict.fromkeys(range(founders), 0)  # member → day
         self.uds: list[int] = []  # UD block numbers
         self.spent: dict[int, int] = {}  # member → UDs it spent (oldest first)
-        self.result = G1Chain(self.chain.blocks)
+        self.result = G1Chain(
+            self.chain.blocks, wot_links=len(self.wot.links), synthetic_links=self.wot.synthetic
+        )
         self.rng = random.Random(17)
         self.day = 0
         for m in range(founders):
@@ -262,8 +275,9 @@ class Generator:
         return certs
 
     def reserved(self) -> set[int]:
-        """The certifiers the next newcomers wait for: other certifications leave them free."""
-        waiting = self.join_queue[:20]
+        """The certifiers the waiting newcomers need: other certifications leave them free (else a
+        newcomer whose few certifiers are each busy in turn would wait for ever)."""
+        waiting = list(self.join_queue)
         if self.day >= self.days - TAIL_DAYS - 2 * self.sig_period_days:
             waiting = waiting + self.tail_joiners  # the tail's newcomers find their certifiers free
         return {a for m in waiting for a in self.received[m] if a in self.joined}
