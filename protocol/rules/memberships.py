@@ -18,7 +18,7 @@ from protocol.state.overlay import Overlay
 from protocol.state.records import MembershipRecord
 from protocol.state.tables import IDENTITY, MEMBERSHIP
 from protocol.state.view import StateView
-from protocol.wot import DistanceEvaluator, sentry_threshold
+from protocol.wot import DistanceCheck, sentry_threshold, web_of_trust_of
 
 
 def check_membership(view: StateView, ctx: RuleContext, membership: Membership, role: str) -> int:
@@ -74,21 +74,19 @@ def check_certification_quorum(
 
 def make_distance_evaluator(
     view: StateView, ctx: RuleContext, certifications: Iterable[Certification]
-) -> DistanceEvaluator[PublicKey]:
-    """The web of trust as it stands with a block's certifications, for the distance rule."""
-    links = [*view.all_certifications(), *((c.issuer, c.receiver) for c in certifications)]
+) -> DistanceCheck:
+    """The web of trust as it stands with a block's certifications, for the distance rule: the
+    view's live graph (kept in step block by block) with the block's links laid over it, never a
+    rebuild from every certification."""
     members_count = 0 if ctx.previous is None else ctx.previous.members_count
-    return DistanceEvaluator(
-        links,
+    return web_of_trust_of(view).prepare(
+        [(c.issuer, c.receiver) for c in certifications],
         d_sen=sentry_threshold(members_count, ctx.params.step_max),
         step_max=ctx.params.step_max,
-        members=set(view.members()),
     )
 
 
-def check_distance(
-    evaluator: DistanceEvaluator[PublicKey], ctx: RuleContext, key: PublicKey, uid: str
-) -> None:
+def check_distance(evaluator: DistanceCheck, ctx: RuleContext, key: PublicKey, uid: str) -> None:
     """The candidate is reached by enough sentries within stepMax steps (rules.md §5.3, BR_G76)."""
     result = evaluator.evaluate(key, x_percent=ctx.params.x_percent)
     # Verify R >= xpercent · S.

@@ -1,5 +1,14 @@
-"""The web of trust's distance rule."""
+"""The web of trust's distance rule, and the live graph a state keeps for it."""
 
 from protocol.wot.distance import DistanceEvaluator, DistanceResult, evaluate_distance, sentry_threshold
+from protocol.wot.graph import DistanceCheck, WebOfTrust, web_of_trust_of
 
-__all__ = ["DistanceEvaluator", "DistanceResult", "evaluate_distance", "sentry_threshold"]
+__all__ = [
+    "DistanceCheck",
+    "DistanceEvaluator",
+    "DistanceResult",
+    "WebOfTrust",
+    "evaluate_distance",
+    "sentry_threshold",
+    "web_of_trust_of",
+]

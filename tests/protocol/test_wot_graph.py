@@ -1,0 +1,157 @@
+"""`WebOfTrust` follows a state's deltas and answers the distance rule exactly as a rebuild does."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.crypto import ZERO_HASH, Hash, PublicKey
+from protocol.state.delta import Delta
+from protocol.state.memory import MemoryState
+from protocol.state.records import CertRecord, IdentityRecord
+from protocol.wot import DistanceEvaluator
+from protocol.wot import graph as graph_module
+from protocol.wot.graph import WebOfTrust, web_of_trust_of
+
+KEYS = [PublicKey(bytes([i]) * 32) for i in range(9)]
+STRANGER = PublicKey(bytes([99]) * 32)  # on no link, in no delta: only in a block's extra links
+
+
+def identity(index: int, member: bool) -> IdentityRecord:
+    return IdentityRecord(f"u{index}", Hash(bytes([index]) * 32), 0, member, True, False, None)
+
+
+def cert_record(number: int) -> CertRecord:
+    return CertRecord(number, number + 100, number + 5, number + 50)
+
+
+def rebuilt(state: MemoryState, extra: list[tuple[PublicKey, PublicKey]], d_sen: int, step_max: int) -> Any:
+    """Today's evaluator: every live certification and the block's, rebuilt from scratch."""
+    links = [*state.all_certifications(), *extra]
+    return DistanceEvaluator(links, d_sen=d_sen, step_max=step_max, members=set(state.members()))
+
+
+def next_delta(data: st.DataObject, state: MemoryState, number: int) -> Delta:
+    """A few random cert and identity rows on top of `state` (self-links included)."""
+    changes: dict[tuple[str, Any], tuple[Any, Any]] = {}
+    for _ in range(data.draw(st.integers(0, 7), label="rows")):
+        if data.draw(st.integers(0, 3), label="table") > 0:
+            pair = (data.draw(st.sampled_from(KEYS)), data.draw(st.sampled_from(KEYS)))
+            if ("cert", pair) in changes:
+                continue
+            before = state.certification(*pair)
+            changes["cert", pair] = (before, None if before is not None else cert_record(number))
+        else:
+            index = data.draw(st.integers(0, len(KEYS) - 1))
+            before = state.identity(KEYS[index])
+            changes["identity", KEYS[index]] = (before, identity(index, data.draw(st.booleans())))
+    return Delta.build(number, changes, state.state_digest())
+
+
+def check_against_rebuild(data: st.DataObject, state: MemoryState, graph: WebOfTrust) -> None:
+    assert graph.digest == state.state_digest()
+    assert graph.links() == {(a, b) for a, b in state.all_certifications() if a != b}
+    assert graph.members() == set(state.members())
+    extra = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from([*KEYS, STRANGER]), st.sampled_from([*KEYS, STRANGER])), max_size=6
+        ),
+        label="extra links",
+    )
+    d_sen = data.draw(st.integers(0, 3), label="d_sen")
+    step_max = data.draw(st.integers(1, 4), label="step_max")
+    x_percent = data.draw(st.sampled_from([0.5, 0.8, 1.0]), label="x_percent")
+    expected = rebuilt(state, extra, d_sen, step_max)
+    check = graph.prepare(extra, d_sen=d_sen, step_max=step_max)
+    for candidate in [*KEYS, STRANGER]:
+        want = expected.evaluate(candidate, x_percent=x_percent)
+        assert check.evaluate(candidate, x_percent=x_percent) == want, candidate
+    candidate = data.draw(st.sampled_from([*KEYS, STRANGER]), label="candidate")
+    got = graph.evaluate(candidate, extra_links=extra, d_sen=d_sen, step_max=step_max, x_percent=x_percent)
+    assert got == expected.evaluate(candidate, x_percent=x_percent)
+
+
+# Each level of the search goes top-down or bottom-up by a cost model; forcing one way checks both.
+DIRECTIONS = {"chosen": None, "top-down": 10**9, "bottom-up": -(10**9)}
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_follows_deltas_and_agrees_with_a_rebuild(direction: str, data: st.DataObject) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        if DIRECTIONS[direction] is not None:
+            patch.setattr(graph_module, "_PROBE_COST", DIRECTIONS[direction])
+        follow_random_moves(data)
+
+
+def follow_random_moves(data: st.DataObject) -> None:
+    state = MemoryState()
+    graph = WebOfTrust.build(state)
+    applied: list[Delta] = []
+    check_against_rebuild(data, state, graph)
+    for _ in range(data.draw(st.integers(1, 10), label="moves")):
+        move = data.draw(st.sampled_from(["apply", "apply", "revert", "copy", "rebuild"]), label="move")
+        if move == "revert" and applied:
+            delta = applied.pop()
+            state.revert(delta)
+            graph.revert(delta)
+        elif move == "copy":
+            graph = graph.copy()  # the copy moves on alone
+        elif move == "rebuild":  # a graph built mid-chain moves on like one kept from the start
+            graph = WebOfTrust.build(state)
+        else:
+            delta = next_delta(data, state, len(applied))
+            state.apply(delta, Hash(bytes(32)))
+            graph.apply(delta)
+            applied.append(delta)
+        check_against_rebuild(data, state, graph)
+    while applied:  # back to the empty state, step by step
+        delta = applied.pop()
+        state.revert(delta)
+        graph.revert(delta)
+    assert graph.links() == set() and graph.members() == set() and graph.digest == ZERO_HASH
+
+
+def test_refuses_a_delta_of_another_state() -> None:
+    state = MemoryState()
+    graph = WebOfTrust.build(state)
+    delta = Delta.build(0, {("cert", (KEYS[0], KEYS[1])): (None, cert_record(0))}, state.state_digest())
+    other = Delta.build(1, {("cert", (KEYS[1], KEYS[0])): (None, cert_record(1))}, delta.digest)
+    with pytest.raises(ValueError):
+        graph.apply(other)
+    graph.apply(delta)
+    with pytest.raises(ValueError):
+        graph.revert(other)
+    graph.revert(delta)
+    assert graph.links() == set()
+
+
+def test_other_tables_are_ignored() -> None:
+    graph = WebOfTrust.build(MemoryState())
+    delta = Delta(0, {("membership", KEYS[0]): (None, object())}, ZERO_HASH, Hash(bytes([1]) * 32))
+    graph.apply(delta)
+    assert graph.digest == delta.digest and graph.links() == set() and graph.members() == set()
+
+
+def test_web_of_trust_of_builds_for_a_view_without_one() -> None:
+    state = MemoryState()
+    delta = Delta.build(
+        0,
+        {
+            ("cert", (KEYS[0], KEYS[1])): (None, cert_record(0)),
+            ("identity", KEYS[0]): (None, identity(0, True)),
+        },
+        state.state_digest(),
+    )
+    state.apply(delta, Hash(bytes(32)))
+    graph = web_of_trust_of(state)
+    assert graph.links() == {(KEYS[0], KEYS[1])} and graph.members() == {KEYS[0]}
+    assert graph.digest == state.state_digest()
+
+    class Keeping(MemoryState):
+        def web_of_trust(self) -> WebOfTrust:
+            return graph
+
+    assert web_of_trust_of(Keeping()) is graph
