@@ -15,7 +15,7 @@ the frontier is large, bottom-up (the nodes not yet seen that certified someone 
 touches fewer entries; the last level only asks which sentries are reached.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
 from operator import not_
 from typing import TYPE_CHECKING, Any, Protocol
@@ -196,7 +196,7 @@ class DistanceCheck:
     shallow copies of the node lists, so preparing costs a few tens of microseconds.
     """
 
-    __slots__ = ("_added", "_certified", "_certifiers", "_index", "_sentries", "step_max")
+    __slots__ = ("_added", "_certified", "_certifiers", "_everyone", "_index", "_sentries", "step_max")
 
     def __init__(self, graph: WebOfTrust, extra_links: Iterable[Link], *, d_sen: int, step_max: int) -> None:
         self.step_max = step_max
@@ -248,6 +248,13 @@ class DistanceCheck:
         self._certifiers = certifiers
         self._certified = certified
         self._sentries = sentries
+        self._everyone: frozenset[int] | None = None
+
+    def _all_nodes(self) -> frozenset[int]:
+        """Every node, made once per check on the first bottom-up level (the unseen = all − seen)."""
+        if self._everyone is None:
+            self._everyone = frozenset(range(len(self._certifiers)))
+        return self._everyone
 
     @property
     def sentries(self) -> int:
@@ -264,7 +271,10 @@ class DistanceCheck:
             total = len(sentries)
             return DistanceResult(total, 0, x_percent * total > 0)  # R = 0 < xpercent · S
         own = 1 if start in sentries else 0
-        reached = reached_sentries(self._certifiers, self._certified, sentries, start, self.step_max) - own
+        reached = reached_sentries(
+            self._certifiers, self._certified, sentries, start, self.step_max, self._all_nodes
+        )
+        reached -= own
         total = len(sentries) - own
         return DistanceResult(total, reached, reached < x_percent * total)
 
@@ -276,7 +286,12 @@ class _Adjacency(Protocol):
 
 
 def reached_sentries(
-    certifiers: _Adjacency, certified: _Adjacency, sentries: set[int], start: int, step_max: int
+    certifiers: _Adjacency,
+    certified: _Adjacency,
+    sentries: set[int],
+    start: int,
+    step_max: int,
+    everyone: Callable[[], frozenset[int]] | None = None,
 ) -> int:
     """How many sentries have a path of 0 to `step_max` links towards `start` (`start` included).
 
@@ -301,7 +316,7 @@ def reached_sentries(
                 unseen -= following
         else:
             if unseen is None:
-                unseen = set(range(size))
+                unseen = set(range(size) if everyone is None else everyone())  # a copy: no hashing
                 unseen -= seen
             # The unseen nodes that certified someone seen; map and compress keep the loop in C.
             order = list(unseen)
