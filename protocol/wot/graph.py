@@ -15,7 +15,7 @@ the frontier is large, bottom-up (the nodes not yet seen that certified someone 
 touches fewer entries; the last level only asks which sentries are reached.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from itertools import compress
 from operator import not_
 from typing import TYPE_CHECKING, Any, Protocol
@@ -302,14 +302,23 @@ def reached_sentries(
     """
     size = len(certifiers)
     seen = {start}
-    frontier: Iterable[int] = (start,)
+    frontier: Collection[int] = (start,)
+    per_node = 0.0
     unseen: set[int] | None = None  # built on the first bottom-up level
-    for _ in range(step_max - 1):
+    previous: set[int] | None = None  # `seen` before the last level, when that level merged into it
+    for level in range(1, step_max):
         fanout = sum(map(len, map(certifiers.__getitem__, frontier)))
         if not fanout:
+            frontier = ()
             break
-        remaining = size - len(seen)
-        if fanout <= remaining * (_PROBE_COST + min(_MAX_PROBES, size / len(seen))):
+        if fanout <= _bottom_up_cost(size - len(seen), size, len(seen)):
+            if level == step_max - 1 and unseen is None:
+                # The last level before the sentries: merged straight into `seen`; its nodes are
+                # only needed if the sentries' level goes top-down.
+                previous = seen.copy()
+                seen.update(*map(certifiers.__getitem__, frontier))
+                per_node = fanout / len(frontier)
+                break
             following = set().union(*map(certifiers.__getitem__, frontier))
             following -= seen
             if unseen is not None:
@@ -328,19 +337,35 @@ def reached_sentries(
     count = len(seen & sentries)
     if count == len(sentries):
         return count
+    bottom_up = _bottom_up_cost(len(sentries) - count, size, len(seen))
+    if previous is not None:  # the merged level's fan-out, estimated from the level before
+        if (len(seen) - len(previous)) * per_node > bottom_up:
+            return count + _sentries_certifying(seen, certified, sentries)
+        frontier = seen - previous
     fanout = sum(map(len, map(certifiers.__getitem__, frontier)))
     if not fanout:
         return count
-    if fanout <= (len(sentries) - count) * (_PROBE_COST + min(_MAX_PROBES, size / len(seen))):
+    if fanout <= bottom_up:
         last = set().union(*map(certifiers.__getitem__, frontier))
         last -= seen
         return count + len(last & sentries)
+    return count + _sentries_certifying(seen, certified, sentries)
+
+
+def _sentries_certifying(seen: set[int], certified: _Adjacency, sentries: set[int]) -> int:
+    """How many sentries outside `seen` certified someone in it (the last level, bottom-up)."""
     misses = map(seen.isdisjoint, map(certified.__getitem__, sentries - seen))
-    return count + list(misses).count(False)
+    return list(misses).count(False)
 
 
-# The cost model of a bottom-up level, in units of one top-down insertion: a fixed cost per unseen
-# node, plus its probes (about |nodes|/|seen| until a hit, and never more than its certified set).
+def _bottom_up_cost(candidates: int, size: int, seen: int) -> float:
+    """A bottom-up level's cost in top-down insertions: per candidate node a fixed cost, plus its
+    probes of `seen` until a hit (about size/seen, never more than its certified set)."""
+    return candidates * (_PROBE_COST + min(_MAX_PROBES, size / seen))
+
+
+# The cost model (tuned on the Ğ1 and synthetic webs): a node probed bottom-up costs a few
+# insertions, and probes at most about its certified set.
 _PROBE_COST = 3
 _MAX_PROBES = 20
 
