@@ -193,7 +193,8 @@ class DistanceCheck:
     """A `WebOfTrust` seen with one block's extra links, for one dSen and stepMax.
 
     The graph is not copied: only the adjacency sets of the extra links' endpoints are, in
-    shallow copies of the node lists, so preparing costs a few tens of microseconds.
+    shallow copies of the node lists, so preparing costs a few tens of microseconds. It shares the
+    graph's other sets, so it is valid until the graph next moves (apply, revert).
     """
 
     __slots__ = ("_added", "_certified", "_certifiers", "_everyone", "_index", "_sentries", "step_max")
