@@ -17,6 +17,7 @@ from protocol.state.delta import Delta
 from protocol.state.records import BlockSummary, DividendRecord
 from protocol.state.tables import CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES, Table
 from protocol.state.view import StateView
+from protocol.wot.graph import WebOfTrust
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -35,6 +36,7 @@ class MemoryState(StateView):
         self._certified: defaultdict[PublicKey, set[PublicKey]] = defaultdict(set)
         self._accounts: defaultdict[str, set[TransactionSource]] = defaultdict(set)
         self._dividends: SortedList = SortedList()
+        self._wot: WebOfTrust | None = None  # built on first use, then moved with every delta
         self._cert_expiry: SortedList = SortedList()
         self._membership_expiry: SortedList = SortedList()
         self._membership_revocation: SortedList = SortedList()
@@ -49,6 +51,8 @@ class MemoryState(StateView):
             raise ValueError(f"delta of block {delta.number} was computed on another state")
         for table, key, _before, after in delta.rows():
             self._write(table, key, after)
+        if self._wot is not None:
+            self._wot.apply(delta)
         self._hashes.append(block_hash)
         self._digests.append(delta.digest)
 
@@ -58,6 +62,8 @@ class MemoryState(StateView):
             raise ValueError(f"delta of block {delta.number} is not the head's")
         for table, key, _after, before in delta.inverse_rows():
             self._write(table, key, before)
+        if self._wot is not None:
+            self._wot.revert(delta)
         self._hashes.pop()
         self._digests.pop()
 
@@ -126,6 +132,11 @@ class MemoryState(StateView):
 
     def head(self) -> BlockSummary | None:
         return self.block_summary(len(self._hashes) - 1) if self._hashes else None
+
+    def web_of_trust(self) -> WebOfTrust:
+        if self._wot is None:
+            self._wot = WebOfTrust.build(self)
+        return self._wot
 
     def block_hash(self, number: int) -> Hash | None:
         return self._hashes[number] if 0 <= number < len(self._hashes) else None

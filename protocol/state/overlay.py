@@ -15,6 +15,7 @@ from protocol.state.delta import Delta
 from protocol.state.records import BlockSummary, DividendRecord
 from protocol.state.tables import BLOCK, CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES, Table
 from protocol.state.view import StateView
+from protocol.wot.graph import WebOfTrust
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -97,6 +98,13 @@ class Overlay(StateView):
 
     def state_digest(self) -> Hash:
         return self.base.state_digest()
+
+    def web_of_trust(self) -> WebOfTrust:
+        """The base's graph while this overlay changed no link nor member (a pending document's
+        check); rebuilt otherwise."""
+        if CERT.name in self._tables or IDENTITY.name in self._tables:
+            return WebOfTrust.build(self)
+        return self.base.web_of_trust()
 
     def members(self) -> Iterable[PublicKey]:
         return self._merged(IDENTITY.name, self.base.members(), lambda _k, r: bool(r.member))

@@ -15,6 +15,7 @@ from protocol.state.overlay import Overlay
 from protocol.state.records import BlockSummary, DividendRecord
 from protocol.state.tables import BLOCK, Table
 from protocol.state.view import StateView
+from protocol.wot.graph import WebOfTrust
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,6 +31,8 @@ class StackedState(StateView):
         self._digest = base.state_digest()
         self._hashes: dict[int, Hash | None] = {}
         self._tables = Overlay(base, self.number + 1)
+        self._moves: list[tuple[bool, Delta]] = []  # (applied?, delta), replayed on the base's graph
+        self._wot: WebOfTrust | None = None
 
     def revert(self, delta: Delta) -> None:
         """Undo the head block, given its delta."""
@@ -40,6 +43,7 @@ class StackedState(StateView):
         self._hashes[self.number] = None
         self.number -= 1
         self._digest = delta.previous_digest
+        self._move(False, delta)
 
     def apply(self, delta: Delta, block_hash: Hash) -> None:
         """Put block `delta.number` (hash `block_hash`) on top."""
@@ -50,6 +54,24 @@ class StackedState(StateView):
         self.number += 1
         self._hashes[self.number] = block_hash
         self._digest = delta.digest
+        self._move(True, delta)
+
+    def _move(self, applied: bool, delta: Delta) -> None:
+        if self._wot is None:
+            self._moves.append((applied, delta))
+        elif applied:
+            self._wot.apply(delta)
+        else:
+            self._wot.revert(delta)
+
+    def web_of_trust(self) -> WebOfTrust:
+        """A copy of the base's graph moved by the same deltas as this stack (a fork's branch)."""
+        if self._wot is None:
+            graph = self.base.web_of_trust().copy()
+            for applied, delta in self._moves:
+                graph.apply(delta) if applied else graph.revert(delta)
+            self._wot, self._moves = graph, []
+        return self._wot
 
     # StateView ---------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from protocol.state.tables import (
     UID,
     Table,
 )
+from protocol.wot.graph import WebOfTrust
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -109,6 +110,11 @@ class StateView(ABC):
     @abstractmethod
     def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
         """The last UD created at or before block `number`, with its block number."""
+
+    def web_of_trust(self) -> WebOfTrust:
+        """The live links and the members, for the distance rule. Built from the tables here;
+        the states that move block by block keep theirs in step with each delta instead."""
+        return WebOfTrust.build(self)
 
     # Records ---------------------------------------------------------------------------------------
 
