@@ -4,6 +4,9 @@ The reference: the chain imported block by block through the chain manager into 
 (what `juned import` does: every rule, every signature, one synced batch per block). Then 1 and 3
 serving nodes (`juned run` processes) hold that chain, and a newcomer in this process syncs it over
 libp2p from them. The ratio says what the network path costs on top of validation and storage.
+While the newcomer syncs, its client API is asked `GET /node` every 50 ms from another thread and
+its event loop's stalls are timed: blocks are applied off the loop, so both stay short however
+heavy the blocks (issue 17).
 
 Default: 1,000 members and 3,000 blocks (a couple of minutes). `--blocks`/`--members` to change it.
 """
@@ -14,10 +17,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository on sys.path)
+import httpx
 import trio
 from bench_store import generate
 
@@ -97,11 +103,44 @@ def datadir_at_block_zero(datadir: Path, block: Block) -> Path:
     return datadir
 
 
-async def sync_from(addresses: list[str], datadir: Path, target: int) -> float:
+@dataclass
+class Responsiveness:
+    """The newcomer's slowest API answer and longest event-loop stall during the sync, seconds."""
+
+    api: float = 0.0
+    loop: float = 0.0
+    answers: int = 0
+
+
+def ask_api(url: str, stop: threading.Event, seen: Responsiveness) -> None:
+    """`GET /node` every 50 ms until `stop` (in its own thread: a client, not the node's loop)."""
+    with httpx.Client(timeout=60) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            client.get(url + "/node").raise_for_status()
+            seen.api = max(seen.api, time.perf_counter() - started)
+            seen.answers += 1
+            stop.wait(0.05)
+
+
+async def time_stalls(seen: Responsiveness) -> None:
+    """The longest a 5 ms sleep overshot: how long the event loop was kept from other tasks."""
+    while True:
+        started = trio.current_time()
+        await trio.sleep(0.005)
+        seen.loop = max(seen.loop, trio.current_time() - started - 0.005)
+
+
+async def sync_from(addresses: list[str], datadir: Path, target: int) -> tuple[float, Responsiveness]:
     node = Node(datadir)
+    seen = Responsiveness()
+    stop = threading.Event()
     try:
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)
+            nursery.start_soon(time_stalls, seen)
+            poller = threading.Thread(target=ask_api, args=(node.api_url, stop, seen), daemon=True)
+            poller.start()
             start = time.perf_counter()
             for address in addresses:
                 await node.connect(address)
@@ -109,9 +148,13 @@ async def sync_from(addresses: list[str], datadir: Path, target: int) -> float:
                 while (head := node.head()) is None or head[0] < target:
                     await trio.sleep(0.05)
             elapsed = time.perf_counter() - start
+            stop.set()
+            await trio.to_thread.run_sync(poller.join)
             node.stop()
-        return elapsed
+            nursery.cancel_scope.cancel()
+        return elapsed, seen
     finally:
+        stop.set()
         node.close()
 
 
@@ -119,11 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--blocks", type=int, default=3000)
+    parser.add_argument("--chain", type=Path, help="sync this chain file instead (e.g. a Ğ1-scale one)")
+    parser.add_argument("--peers", type=int, nargs="+", default=[1, 3], help="serving nodes per round")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="june-bench-sync-") as scratch:
         root = Path(scratch)
-        chain_file = root / "chain.june"
-        generate(chain_file, arguments.members, arguments.blocks)
+        chain_file = arguments.chain or root / "chain.june"
+        if arguments.chain is None:
+            generate(chain_file, arguments.members, arguments.blocks)
         count, local = import_chain(chain_file, root / "reference")
         local_rate = (count - 1) / local
         memory_rate = (count - 1) / replay_in_memory(chain_file)
@@ -138,7 +184,7 @@ def main() -> None:
         shown = ", ".join(f"{rate:,.0f} blocks/s with {w} worker(s)" for w, rate in rates.items())
         print(f"auditor replay (`juned audit`): {shown}")
         print(f"local apply (chain manager + LevelDB): {local_rate:,.0f} blocks/s")
-        for peers in (1, 3):
+        for peers in arguments.peers:
             servers = []
             try:
                 for index in range(peers):
@@ -146,7 +192,7 @@ def main() -> None:
                     servers.append(start_server(root / f"server{peers}-{index}"))
                 newcomer = root / f"newcomer{peers}"
                 first_block_only(chain_file, newcomer)
-                elapsed = trio.run(sync_from, [address for _, address in servers], newcomer, count - 1)
+                elapsed, seen = trio.run(sync_from, [address for _, address in servers], newcomer, count - 1)
             finally:
                 for process, _ in servers:
                     process.terminate()
@@ -156,6 +202,10 @@ def main() -> None:
                 f"sync over libp2p from {peers} peer(s): {rate:,.0f} blocks/s = "
                 f"{rate / local_rate:.0%} of local apply, {rate / audit_rate:.0%} of the auditor's replay "
                 "(target ≥ 50 %)"
+            )
+            print(
+                f"   meanwhile: slowest API answer {seen.api * 1000:,.0f} ms ({seen.answers} answers), "
+                f"longest event-loop stall {seen.loop * 1000:,.0f} ms"
             )
 
 

@@ -12,8 +12,17 @@ where those that no longer pass these checks are deleted. When a candidate branc
 head by the fork rule, it is validated in memory on top of the store reverted to the fork point,
 and only then written, reverting and applying in one batch, so a crash leaves either branch whole.
 Blocks found invalid are remembered and never fetched or validated again.
+
+One writer at a time: every method that changes the chain holds `ChainManager.lock`, so the node
+may call them from worker threads (off its event loop) while its loop keeps reading the store.
+A run of downloaded blocks (`extend_run`) is validated on an in-memory layer over the store and
+written in batches: the head pointer moves only when a batch is written and synced, so the head
+the node serves is on disk, and a crash mid-run leaves the store at the last batch's head.
 """
 
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +52,11 @@ SOURCE_MARGIN = 25
 #: The rule code of a bad block signature: the signature is not covered by the block hash, so a
 #: block refused for it is not remembered as invalid (the same block, well signed, is valid).
 BLOCK_SIGNATURE_RULE = "checkBlockSignature"
+#: A run of blocks (`extend_run`) is written to disk at least every this many blocks…
+FLUSH_BLOCKS = 100
+#: …and every this many seconds of validation: the head the node serves lags the work done by at
+#: most this, and a worker thread returns to the event loop (which may cancel it) this often.
+FLUSH_SECONDS = 1.0
 
 
 class Outcome(StrEnum):
@@ -78,11 +92,30 @@ class _Junk(Exception):
         self.certain = certain
 
 
+#: The outcomes after which a run goes on with its next block.
+_GOES_ON = (Outcome.APPLIED, Outcome.SWITCHED, Outcome.KNOWN, Outcome.CANDIDATE)
+
+
+class ChainBusy(Exception):
+    """Another thread is changing the chain (see `ChainManager.lock`): ask again later."""
+
+
+@dataclass
+class RunResult:
+    """What `extend_run` did with a prefix of its blocks; `error` stopped it at the next block."""
+
+    results: list[AddResult]
+    error: Exception | None = None
+
+
 class ChainManager:
     """The chain of one node over its `LevelStore`."""
 
     def __init__(self, store: LevelStore, *, genesis_hash: Hash | None = None) -> None:
         self.store = store
+        # The one writer: held while blocks are validated and written (reentrant: `extend_run`
+        # falls back to `add_block`). Readers (the API, peers' requests) never take it.
+        self.lock = threading.RLock()
         self.genesis_hash = genesis_hash or store.genesis_hash()
         self._valid_tips: set[bytes] = set()  # heads of candidate branches found valid
         self._candidates: CandidateIndex | None = None  # loaded (and cleaned) on first use
@@ -116,6 +149,95 @@ class ChainManager:
         `source` is the sending peer (its id as text), None for this node's forger or an import:
         it bounds the fork candidates each peer may leave. `durable=False` lets a download skip
         the disk sync of a block that is not the last of its batch (see `LevelStore.apply_block`)."""
+        with self.lock:
+            return self._add_block(block, durable=durable, source=source)
+
+    def extend_run(
+        self, blocks: Sequence[Block], *, source: str | None = None, max_seconds: float | None = None
+    ) -> RunResult:
+        """Take blocks in order (a downloaded range) until one is not applied or `max_seconds`
+        (default `FLUSH_SECONDS`) have passed; the results cover the blocks taken, and the first of
+        the rest is the one `error` (an exception, not a verdict on the block) stopped.
+
+        Blocks that extend the head are validated on an in-memory layer and written together, in
+        one synced batch at least every `FLUSH_BLOCKS` blocks and at the end, instead of one batch
+        each: the head pointer, read by the API and served to peers, only moves to a block on disk.
+        Any other block (a fork, a known block) goes through `add_block`, after a flush."""
+        with self.lock:
+            results: list[AddResult] = []
+            pending: list[tuple[Block, Delta]] = []
+            stack: StackedState | None = None
+            started = time.monotonic()
+            budget = FLUSH_SECONDS if max_seconds is None else max_seconds
+            try:
+                for block in blocks:
+                    if self._follows(block, pending):
+                        if stack is None:
+                            stack = StackedState(self.store)
+                        try:
+                            delta = validate_block(stack, block)
+                        except RuleViolation as violation:
+                            self._flush(pending)
+                            if violation.code != BLOCK_SIGNATURE_RULE:
+                                self.store.remember_invalid(block.hash, str(violation))
+                            results.append(AddResult(Outcome.INVALID, str(violation)))
+                            break
+                        stack.apply(delta, block.hash)
+                        pending.append((block, delta))
+                        results.append(AddResult(Outcome.APPLIED))
+                        if len(pending) >= FLUSH_BLOCKS:
+                            self._flush(pending)
+                            stack = None
+                    else:
+                        self._flush(pending)
+                        stack = None
+                        result = self._add_block(block, durable=True, source=source)
+                        results.append(result)
+                        if result.outcome not in _GOES_ON:
+                            break
+                    if time.monotonic() - started >= budget:
+                        break
+                self._flush(pending)
+            except Exception as exc:
+                try:  # the blocks validated before a failing one are good: keep them
+                    self._flush(pending)
+                except Exception:  # blocks not on disk were not taken: the first of them failed
+                    del results[len(results) - len(pending) :]
+                return RunResult(results, exc)
+            return RunResult(results)
+
+    def _follows(self, block: Block, pending: list[tuple[Block, Delta]]) -> bool:
+        """`block` extends the head (or the last block of `pending`) and is neither known nor
+        known invalid: it can be validated on the in-memory layer."""
+        if pending:
+            last = pending[-1][0]
+            number, head_hash = last.number, last.hash
+        else:
+            head = self.store.head_pointer()
+            if head is None:
+                return False
+            number, head_hash = head[0], head[1]
+        return (
+            block.number == number + 1
+            and block.previous_hash == head_hash
+            and block.hash not in self._index()
+            and self.store.invalid_reason(block.hash) is None
+        )
+
+    def _flush(self, pending: list[tuple[Block, Delta]]) -> None:
+        """Write the validated blocks of a run in one synced batch (`pending` is emptied once they
+        are on disk), then take the candidates that now follow the head and forget those the fork
+        window left behind."""
+        if not pending:
+            return
+        params = self.params
+        assert params is not None
+        self.store.apply_blocks(pending, fork_window=params.fork_window_size, sync=True)
+        pending.clear()
+        self._extend_with_candidates()
+        self._prune()
+
+    def _add_block(self, block: Block, *, durable: bool, source: str | None) -> AddResult:
         block_hash = block.hash
         reason = self.store.invalid_reason(block_hash)
         if reason is not None:
@@ -173,7 +295,7 @@ class ChainManager:
         window = 100 if self.params is None else self.params.fork_window_size
         if block.number == 0 and block.parameters is not None:
             window = block.parameters.fork_window_size
-        self.store.apply_block(block, delta, fork_window=window, sync=durable)
+        self.store.apply_blocks([(block, delta)], fork_window=window, sync=durable)
         return AddResult(Outcome.APPLIED)
 
     # Admission of fork candidates --------------------------------------------------------------
@@ -409,7 +531,18 @@ class ChainManager:
     def rival_head(self) -> Block | None:
         """The head of a valid branch that ties with the chain or beats it, with a lower hash when
         it ties: the branch a forger should let grow rather than compete with (see `node.forger`).
-        Branches are validated here once; invalid ones are forgotten as usual."""
+        Branches are validated here once; invalid ones are forgotten as usual.
+
+        Raises `ChainBusy` rather than wait while another thread holds the lock (the forger asks
+        from the event loop, which must not block on a block being applied)."""
+        if not self.lock.acquire(blocking=False):
+            raise ChainBusy("a block is being applied")
+        try:
+            return self._rival_head()
+        finally:
+            self.lock.release()
+
+    def _rival_head(self) -> Block | None:
         params, head = self.params, self.store.head_pointer()
         if params is None or head is None:
             return None

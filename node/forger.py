@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import trio
 
-from node.chain import ChainManager
+from node.chain import ChainBusy, ChainManager
 from node.clock import Clock
 from node.mempool import Mempool
 from node.prover import ProofSearch
@@ -125,7 +125,10 @@ class Forger:
         now = self.clock.now()
         if now < head.time + params.avg_gen_time or now < head.median_time:
             return None
-        rival = self.chain.rival_head()
+        try:
+            rival = self.chain.rival_head()
+        except ChainBusy:  # a block is being applied: the head is about to move, ask again then
+            return None
         if rival is not None and now < rival.time + 3 * params.avg_gen_time:
             return None  # the rival branch is preferred: let it grow
         head_hash = self.store.block_hash(head.number)

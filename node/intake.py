@@ -10,11 +10,20 @@ asks for a sync (`on_missing`).
 An unexpected exception while a block is validated or applied is a bug or a broken store, not the
 sender's doing: it is logged with the block and the peer, the block is quarantined (never taken
 again while the node runs) and the node goes on.
+
+In a running node, blocks come in through the async `receive`, `receive_due` and `take_batch`:
+validation and writes run in a worker thread, one at a time (`_writer`, then the chain's own lock),
+so the event loop keeps answering peers and clients while a heavy block is applied. Everything
+else (blame, metrics, the sync trigger, the reaction to a new head) runs on the loop. A cancelled
+caller does not interrupt its worker (a thread cannot be stopped half-way through a batch): the
+thread finishes, its result is handled, the new head is reacted to, and the cancellation lands at
+the caller's next checkpoint.
 """
 
 import logging
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import trio
@@ -58,6 +67,8 @@ class BlockIntake:
         self.on_taken: list[Callable[[AddResult], None]] = []  # every outcome (the node's metrics)
         self._future: dict[bytes, tuple[Block, Any]] = {}
         self._quarantined: dict[bytes, str] = {}
+        # The one async writer: tasks queue here (cancellably) rather than in worker threads.
+        self._writer = trio.Lock()
 
     def too_early(self, block: Block) -> bool:
         return self.clock is not None and block.time > self.clock.now() + FUTURE_TOLERANCE
@@ -81,42 +92,106 @@ class BlockIntake:
         return None
 
     def take(self, block: Block, source: Any = None, *, durable: bool = True) -> AddResult:
-        """Validate and apply (or keep, or refuse) one block; react to a new head at once."""
+        """Validate and apply (or keep, or refuse) one block on this thread; react to a new head
+        at once (an import, tests: a running node uses `receive`)."""
         before = self.chain.head()
-        result = self._take(block, source, durable=durable)
+        result = self._held(block, source)
+        if result is None:
+            started = time.perf_counter()
+            result = self._checked(block, source, lambda: self._add(block, source, durable))
+            self._judge(block, source, result, started)
         self._report(result)
         self._react(before)
         return result
 
+    async def receive(self, block: Block, source: Any = None) -> AddResult:
+        """`take`, with the validation and the write in a worker thread."""
+        result = self._held(block, source)
+        if result is None:
+            async with self._writer:
+                before = self.chain.head()
+                started = time.perf_counter()
+                try:
+                    result = await trio.to_thread.run_sync(
+                        self._checked, block, source, lambda: self._add(block, source, True)
+                    )
+                    self._judge(block, source, result, started)
+                finally:
+                    self._react(before)
+        self._report(result)
+        return result
+
     async def take_batch(self, blocks: Sequence[Block], source: Any = None) -> list[AddResult]:
-        """Blocks in order (a downloaded range), synced to disk once at the end; stops at the first
-        one refused or waiting. The new head is reacted to once, after the batch; the event loop
-        runs between blocks (peers and clients are answered, deadlines are not missed)."""
-        before = self.chain.head()
+        """Blocks in order (a downloaded range); stops at the first one refused or waiting.
+
+        A worker thread validates them on an in-memory layer and writes them in synced batches
+        (`ChainManager.extend_run`), handing back to the event loop at every batch; the new head is
+        reacted to once, after the range. Cancelled, it stops at the next hand-back (the blocks
+        written so far stay, and are reacted to)."""
         results: list[AddResult] = []
-        try:
-            for index, block in enumerate(blocks):
-                result = self._take(block, source, durable=index == len(blocks) - 1)
-                self._report(result)
-                results.append(result)
-                if result.outcome in (Outcome.INVALID, Outcome.JUNK, Outcome.WAITING, Outcome.QUARANTINED):
-                    break
-                await trio.sleep(0)
-        finally:
-            self._react(before)
+        sender = None if source is None else str(source)
+        async with self._writer:
+            before = self.chain.head()
+            try:
+                while len(results) < len(blocks):
+                    block = blocks[len(results)]
+                    held = self._held(block, source)
+                    if held is not None:  # quarantined or too early: through the usual steps
+                        self._report(held)
+                        results.append(held)
+                        break
+                    remaining = blocks[len(results) :]
+                    started = time.perf_counter()
+                    run = await trio.to_thread.run_sync(
+                        partial(self.chain.extend_run, remaining, source=sender)
+                    )
+                    for taken, result in zip(remaining, run.results, strict=False):
+                        self._judge(taken, source, result, started)
+                        self._report(result)
+                        results.append(result)
+                    if run.error is None and not run.results:  # cannot happen: no endless loop
+                        break
+                    if run.error is not None:
+                        failed = remaining[len(run.results)]
+                        result = self._failed(failed, source, run.error)
+                        self._report(result)
+                        results.append(result)
+                        break
+                    if results and results[-1].outcome in (
+                        Outcome.INVALID,
+                        Outcome.JUNK,
+                        Outcome.WAITING,
+                        Outcome.QUARANTINED,
+                    ):
+                        break
+            finally:
+                self._react(before)
         return results
 
     def take_due(self) -> None:
         """Take the waiting blocks whose time has come, lowest first."""
+        for block, source in self._due():
+            self.take(block, source)
+
+    async def receive_due(self) -> None:
+        """`take_due` through `receive`."""
+        for block, source in self._due():
+            await self.receive(block, source)
+
+    def _due(self) -> list[tuple[Block, Any]]:
         if self.clock is None:
-            return
+            return []
         now = self.clock.now()
+        due = []
         for block_hash, (block, source) in sorted(self._future.items(), key=lambda e: e[1][0].number):
             if block.time <= now + FUTURE_TOLERANCE:
                 del self._future[block_hash]
-                self.take(block, source)
+                due.append((block, source))
+        return due
 
-    def _take(self, block: Block, source: Any, *, durable: bool) -> AddResult:
+    def _held(self, block: Block, source: Any) -> AddResult | None:
+        """The outcome of a block that is not handed to the chain: quarantined, or kept until its
+        time comes (on the caller's thread, the event loop's in a running node)."""
         block_hash = block.hash
         if block_hash in self._quarantined:
             return AddResult(Outcome.QUARANTINED, self._quarantined[block_hash])
@@ -124,16 +199,28 @@ class BlockIntake:
             if len(self._future) < MAX_FUTURE_BLOCKS or block_hash in self._future:
                 self._future[block_hash] = (block, source)
             return WAITING
-        started = time.perf_counter()
+        return None
+
+    def _add(self, block: Block, source: Any, durable: bool) -> AddResult:
+        sender = None if source is None else str(source)
+        return self.chain.add_block(block, durable=durable, source=sender)
+
+    def _checked(self, block: Block, source: Any, add: Callable[[], AddResult]) -> AddResult:
+        """`add()`, an exception turned into the block's outcome (on any thread: it only logs)."""
         try:
-            sender = None if source is None else str(source)
-            result = self.chain.add_block(block, durable=durable, source=sender)
-        except DiskFull as exc:
+            return add()
+        except Exception as exc:
+            return self._failed(block, source, exc)
+
+    def _failed(self, block: Block, source: Any, exc: Exception) -> AddResult:
+        if isinstance(exc, DiskFull):
             # our disk, not the block: not quarantined, nobody blamed; it waits for the next sync
             # or gossip, and is taken once space returns (the store logged it once)
             return AddResult(Outcome.WAITING, str(exc))
-        except Exception as exc:
-            return self._quarantine(block, source, exc)
+        return self._quarantine(block, source, exc)
+
+    def _judge(self, block: Block, source: Any, result: AddResult, started: float) -> None:
+        """Blame the sender, ask for a sync, log a new head: on the event loop."""
         if result.outcome is Outcome.INVALID:
             self.blame(source, Offence.INVALID_BLOCK, f"block {block.number}: {result.reason}")
         elif result.outcome is Outcome.JUNK:
@@ -150,7 +237,6 @@ class BlockIntake:
                 time.time(),
                 (time.perf_counter() - started) * 1000,
             )
-        return result
 
     def _quarantine(self, block: Block, source: Any, exc: Exception) -> AddResult:
         log.error(

@@ -197,7 +197,7 @@ class Node:
 
     async def forged(self, block: Block) -> AddResult:
         """A block this node forged: taken like any other, then gossiped if it became the head."""
-        result = self.intake.take(block)
+        result = await self.intake.receive(block)
         log.info("forged block %d: %s", block.number, result.outcome)
         if result.outcome in (Outcome.APPLIED, Outcome.SWITCHED):
             await self.network.publish_block(block)
@@ -219,8 +219,7 @@ class Node:
 
     async def _receive_blocks(self) -> None:
         async for received in self.network.blocks:
-            self.intake.take(received.item, received.origin)
-            await trio.sleep(0)
+            await self.intake.receive(received.item, received.origin)
 
     # --- pending documents --------------------------------------------------------------------
 
@@ -264,7 +263,7 @@ class Node:
         # stopped it: the next round follows another peer)
         while True:
             self._log_peer_changes()
-            self.intake.take_due()
+            await self.intake.receive_due()
             try:
                 await self.syncer.catch_up(await self.network.statuses())
                 retries = 0

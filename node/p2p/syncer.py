@@ -14,6 +14,10 @@ during a long sync are discovered in the background (never by the task that appl
 a helper that fails hands its chunk back at once. A chunk that does not link to the block before
 it came from a peer on another branch: it is asked again from the followed peer, without blame.
 Each applied batch is on disk before the next, so a node killed mid-sync resumes from its head.
+
+Blocks are applied in a worker thread (`BlockIntake.take_batch`): while a heavy chunk is applied,
+the next chunks keep downloading within their deadlines and the node keeps answering peers and
+clients.
 """
 
 import itertools
