@@ -6,6 +6,7 @@ previous head or the next one, never a mix, and an acknowledged block is on disk
 head is one batch too. Undo records are kept over the fork window.
 """
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from protocol.state.records import BlockSummary, ChainRecord, DividendRecord
 from protocol.state.stack import StackedState
 from protocol.state.tables import BLOCK, CERT, CHAIN, DIVIDEND, SOURCE, UID, Table
 from protocol.state.view import StateView
+from protocol.wot.graph import WebOfTrust
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -75,6 +77,14 @@ class LevelStore(StateView):
         # about 150 µs even when the prefix is empty. Loaded on first use, kept up to date here.
         self._candidates: set[bytes] | None = None
         self._invalid_order: list[bytes] | None = None  # sequence keys of remembered invalid blocks
+        # Bumped by every write: a reader that loaded the head from disk keeps it only if no write
+        # happened meanwhile (the node applies blocks on a worker thread while the API reads).
+        self._generation = 0
+        # The web of trust, moved with every block written (by the writing thread; other threads
+        # get a copy taken under the lock): built on first use.
+        self._wot: WebOfTrust | None = None
+        self._wot_lock = threading.Lock()
+        self._writer: int | None = None
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> "LevelStore":
@@ -136,13 +146,17 @@ class LevelStore(StateView):
     def head_pointer(self) -> tuple[int, Hash, Hash] | None:
         """(number, hash, state digest) of the head, or None for an empty store (kept decoded
         between writes: every rule and every request asks for it)."""
-        if self._head is None:
+        head = self._head
+        if head is None:
+            generation = self._generation
             raw = self.db.get(schema.HEAD)
             if raw is None:
                 return None
             number, block_hash, digest = self._decode(raw)
-            self._head = (number, Hash(block_hash), Hash(digest))
-        return self._head
+            head = (number, Hash(block_hash), Hash(digest))
+            if generation == self._generation:
+                self._head = head
+        return head
 
     def genesis_hash(self) -> Hash | None:
         raw = self.db.get(schema.META_GENESIS)
@@ -193,15 +207,18 @@ class LevelStore(StateView):
             if block.number == 0:
                 batch.put(schema.META_GENESIS, block.hash)
                 batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
+        self._follow([(True, delta)])
 
     @contextmanager
     def _writing(self, *, sync: bool) -> Iterator[Any]:
-        """One atomic batch; the decoded head and chain record are dropped before and after it."""
-        self._chain = self._head = None
+        """One atomic batch; the decoded head and chain record are dropped after it, and a reader
+        that loaded them during it does not keep what it read (`_generation`)."""
+        self._generation += 1
         try:
             with self.db.write_batch(transaction=True, sync=sync) as batch:
                 yield batch
         finally:
+            self._generation += 1
             self._chain = self._head = None
 
     def revert_head(self) -> Block:
@@ -217,6 +234,7 @@ class LevelStore(StateView):
         with self._writing(sync=True) as batch:
             self._write_changes(batch, delta.inverse_rows())
             self._erase_block(batch, block, delta)
+        self._follow([(False, delta)])
         return block
 
     def replace_branch(self, revert: int, blocks: list[tuple[Block, Delta]], *, fork_window: int) -> None:
@@ -255,6 +273,9 @@ class LevelStore(StateView):
         for number in [n for n in self._summaries if n > head[0] - revert]:
             del self._summaries[number]  # summaries of the old branch, read while computing
         self._candidates = None  # the old branch became candidates: reload on next use
+        self._follow(
+            [(False, delta) for _block, delta in reverted] + [(True, delta) for _block, delta in blocks]
+        )
 
     def check_integrity(self, *, currency: str | None = None, depth: int = CHECKED_AT_OPEN) -> None:
         """Raise `StoreDamaged` unless the head pointer, its block, its state digest record and its
@@ -578,6 +599,7 @@ class LevelStore(StateView):
             change = delta.changes.get((CHAIN.name, 0))
             if change is not None:
                 chain = change[1]
+        self._generation += 1
         with self.db.write_batch(transaction=True, sync=sync) as batch:
             for (block, delta), lost in zip(blocks, destroyed, strict=True):
                 self._write_changes(batch, delta.rows())
@@ -591,6 +613,32 @@ class LevelStore(StateView):
         last, last_delta = blocks[-1]
         self._chain = (chain,)
         self._head = (last.number, last.hash, last_delta.digest)
+        self._follow([(True, delta) for _block, delta in blocks])
+
+    # The web of trust ----------------------------------------------------------------------------
+
+    def web_of_trust(self) -> WebOfTrust:
+        """The live graph for the thread that writes blocks (validation happens there, between
+        writes); a copy for any other thread, so that a write cannot change it under a reader."""
+        with self._wot_lock:
+            if self._wot is None or self._wot.digest != self.state_digest():
+                self._wot = WebOfTrust.build(self)
+            if self._writer is None or self._writer == threading.get_ident():
+                return self._wot
+            return self._wot.copy()
+
+    def _follow(self, moves: list[tuple[bool, Delta]]) -> None:
+        """Move the graph with blocks just written (True) or reverted (False), by the writer."""
+        with self._wot_lock:
+            self._writer = threading.get_ident()
+            graph = self._wot
+            if graph is None:
+                return
+            try:
+                for applied, delta in moves:
+                    graph.apply(delta) if applied else graph.revert(delta)
+            except ValueError:
+                self._wot = None  # out of step (a write it did not follow): rebuilt on next use
 
 
 def _touched_accounts(block: Block, delta: Delta) -> set[str]:

@@ -4,6 +4,7 @@ One conformance check runs every `StateView` question on `MemoryState`, `LevelSt
 `StackedState` after the same history.
 """
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from node.store import LevelStore, schema
 from protocol.rules.block import validate_block
 from protocol.state import MemoryState, StateView
 from protocol.state.stack import StackedState
+from protocol.wot.graph import WebOfTrust
 from tests.protocol.chain_builder import NAMES, Chain
 from tests.protocol.rules.test_chain_simulation import Simulation
 
@@ -31,6 +33,11 @@ def replay(store: LevelStore, chain: Chain, upto: int | None = None) -> None:
     for block in chain.blocks[:upto]:
         delta = validate_block(store, block)
         store.apply_block(block, delta, fork_window=WINDOW)
+
+
+def replay_from(store: LevelStore, chain: Chain, start: int, stop: int) -> None:
+    for block in chain.blocks[start:stop]:
+        store.apply_block(block, validate_block(store, block), fork_window=WINDOW)
 
 
 def answers(view: StateView, chain: Chain) -> dict[str, object]:
@@ -151,8 +158,27 @@ def test_a_branch_switch_leaves_the_answers_of_the_new_branch(tmp_path: Path, hi
         fork.chain.write(issuer="alice", time=head.median_time + 7)
     branch = list(zip(fork.chain.blocks[60:], fork.chain.deltas[60:], strict=True))
     assert branch[0][0].hash != history.blocks[60].hash
+    graph = store.web_of_trust()  # built now, then moved by the switch rather than rebuilt
     store.replace_branch(10, branch, fork_window=WINDOW)
     assert answers(store, fork.chain) == answers(fork.chain.state, fork.chain)
+    assert store.web_of_trust() is graph and graph.digest == store.state_digest()
+    rebuilt = WebOfTrust.build(store)
+    assert (graph.links(), graph.members()) == (rebuilt.links(), rebuilt.members())
+
+
+def test_another_thread_gets_a_copy_of_the_graph(tmp_path: Path, history: Chain) -> None:
+    """The thread writing blocks validates on the live graph; a reader on another thread (the API
+    while a worker applies) gets a copy that a write cannot change under it."""
+    store = LevelStore.open(tmp_path / "db")
+    replay(store, history, upto=40)
+    live = store.web_of_trust()
+    seen: list[WebOfTrust] = []
+    reader = threading.Thread(target=lambda: seen.append(store.web_of_trust()))
+    reader.start()
+    reader.join()
+    assert seen[0] is not live and seen[0].links() == live.links()
+    replay_from(store, history, 40, 45)
+    assert store.web_of_trust() is live and live.digest == store.state_digest()
 
 
 def test_old_undo_records_are_pruned(tmp_path: Path, history: Chain) -> None:
