@@ -36,7 +36,7 @@ from protocol.fork import BranchHead, can_roll_back_to, choose_branch, is_within
 from protocol.params import SWITCH_ON_BRANCH_AHEAD_BY_X_BLOCKS, CurrencyParameters
 from protocol.rules.block import validate_block
 from protocol.rules.local import check_block_local
-from protocol.rules.production import check_production
+from protocol.rules.production import FrameCache, check_production
 from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
 from protocol.state.stack import StackedState
@@ -123,6 +123,8 @@ class ChainManager:
         # The store reverted to a fork point, kept while the head does not move: every block of a
         # branch being downloaded asks for the same one. (head hash, fork point, view)
         self._fork_view: tuple[bytes, int, StackedState] | None = None
+        # The issuers frame carried from one validated block to the next (a memo keyed by head).
+        self._frames = FrameCache()
 
     @property
     def params(self) -> CurrencyParameters | None:
@@ -175,7 +177,7 @@ class ChainManager:
                         if stack is None:
                             stack = StackedState(self.store)
                         try:
-                            delta = validate_block(stack, block)
+                            delta = validate_block(stack, block, frames=self._frames)
                         except RuleViolation as violation:
                             self._flush(pending)
                             if violation.code != BLOCK_SIGNATURE_RULE:
@@ -287,7 +289,7 @@ class ChainManager:
 
     def _extend(self, block: Block, *, durable: bool = True) -> AddResult:
         try:
-            delta = validate_block(self.store, block)
+            delta = validate_block(self.store, block, frames=self._frames)
         except RuleViolation as violation:
             if violation.code != BLOCK_SIGNATURE_RULE:  # else the same block well signed is valid
                 self.store.remember_invalid(block.hash, str(violation))
@@ -336,7 +338,7 @@ class ChainManager:
         # Verify time, header fields, size and the issuer's personalised difficulty at the parent.
         view: StateView = self.store if not ancestors else self._branch_view(block.number, ancestors)
         try:
-            diff_number = check_production(view, params, block)
+            diff_number = check_production(view, params, block, frames=self._frames)
         except RuleViolation as violation:
             raise _Junk(str(violation), certain=True) from violation
         if member is None:

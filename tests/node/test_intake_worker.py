@@ -5,6 +5,7 @@ validated in memory and written in synced batches, the head moving only with a b
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -22,7 +23,7 @@ from protocol.state.delta import Delta
 from tests.node.test_p2p_sync import datadir
 from tests.protocol.chain_builder import Chain
 
-Validate = Callable[[StateView, Block], Delta]
+Validate = Callable[..., Delta]
 
 
 class Setup:
@@ -64,7 +65,7 @@ class Gate:
         self._real: Validate = validate_block
         monkeypatch.setattr(node.chain, "validate_block", self.validate)
 
-    def validate(self, view: StateView, block: Block) -> Delta:
+    def validate(self, view: StateView, block: Block, **options: Any) -> Delta:
         with self._count:
             self.running += 1
             self.most = max(self.most, self.running)
@@ -73,7 +74,7 @@ class Gate:
             if block.number == self.hold_at:
                 self.reached.set()
                 assert self.opened.wait(10), "the gate was never opened"
-            return self._real(view, block)
+            return self._real(view, block, **options)
         finally:
             with self._count:
                 self.running -= 1
@@ -220,10 +221,10 @@ async def test_a_failure_mid_run_keeps_the_blocks_before_and_quarantines_the_cul
 ) -> None:
     real = validate_block
 
-    def broken(view: StateView, block: Block) -> Delta:
+    def broken(view: StateView, block: Block, **options: Any) -> Delta:
         if block.number == 4:
             raise RuntimeError("a bug")
-        return real(view, block)
+        return real(view, block, **options)
 
     monkeypatch.setattr(node.chain, "validate_block", broken)
     results = await setup.intake.take_batch(setup.later, "peer")
