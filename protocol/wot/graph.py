@@ -9,6 +9,11 @@ Nodes are integer indexes, never reused: a key keeps its index when its links go
 finds it again. Each node holds the sets of its certifiers and of the keys it certified; the
 sentries for one dSen are cached as a set and corrected on each change of their endpoints.
 
+One thread moves a graph (the node's writer) while others may read it (the API, the forger): a
+version, odd while a delta is being followed, lets a reader see that the graph moved under its
+search and start again (a seqlock: the writer never waits). The sentry cache is stamped with the
+version it was computed at, so a reader's late store of it cannot hide a change.
+
 The search is a breadth-first search backwards along received links, level by level over Python
 sets (the work stays in C). A level is expanded top-down (the certifiers of the frontier) or, once
 the frontier is large, bottom-up (the nodes not yet seen that certified someone seen), whichever
@@ -37,7 +42,7 @@ Link = tuple[PublicKey, PublicKey]
 class WebOfTrust:
     """Live links and the member set, kept in step with a state by its deltas."""
 
-    __slots__ = ("_certified", "_certifiers", "_d_sen", "_index", "_keys", "_member", "_sentries", "digest")
+    __slots__ = ("_cache", "_certified", "_certifiers", "_index", "_keys", "_member", "_version", "digest")
 
     def __init__(self, digest: Hash) -> None:
         self.digest: Hash = digest
@@ -46,8 +51,8 @@ class WebOfTrust:
         self._certifiers: list[set[int]] = []  # node → the nodes that certified it
         self._certified: list[set[int]] = []  # node → the nodes it certified
         self._member = bytearray()
-        self._d_sen: int | None = None  # the dSen `_sentries` was computed for
-        self._sentries: set[int] = set()
+        self._version = 0  # odd while a delta is being followed
+        self._cache: tuple[int, int, set[int]] | None = None  # dSen, version, the sentries
 
     # Building and moving ---------------------------------------------------------------------------
 
@@ -70,33 +75,44 @@ class WebOfTrust:
         other._certifiers = [set(nodes) for nodes in self._certifiers]
         other._certified = [set(nodes) for nodes in self._certified]
         other._member = bytearray(self._member)
-        other._d_sen = self._d_sen
-        other._sentries = set(self._sentries)
         return other
 
     def apply(self, delta: "Delta") -> None:
         """Follow the state from `delta.previous_digest` to `delta.digest`."""
         if delta.previous_digest != self.digest:
             raise ValueError(f"delta of block {delta.number} was computed on another state")
-        self._change((table, key, after) for (table, key), (_before, after) in delta.changes.items())
+        self._move((table, key, after) for (table, key), (_before, after) in delta.changes.items())
         self.digest = delta.digest
 
     def revert(self, delta: "Delta") -> None:
         """Follow the state back from `delta.digest` to `delta.previous_digest`."""
         if delta.digest != self.digest:
             raise ValueError(f"delta of block {delta.number} is not the graph's last")
-        self._change((table, key, before) for (table, key), (before, _after) in delta.changes.items())
+        self._move((table, key, before) for (table, key), (before, _after) in delta.changes.items())
         self.digest = delta.previous_digest
 
-    def _change(self, rows: Iterable[tuple[str, Any, Any]]) -> None:
+    def _move(self, rows: Iterable[tuple[str, Any, Any]]) -> None:
+        """Follow `rows` under an odd version; a sentry cache valid before stays valid after."""
+        cache = self._cache
+        if cache is not None and cache[1] != self._version:
+            cache = None
+        self._version += 1
+        try:
+            self._change(rows, cache)
+        finally:
+            self._version += 1
+        if cache is not None:
+            self._cache = (cache[0], self._version, cache[2])
+
+    def _change(self, rows: Iterable[tuple[str, Any, Any]], cache: tuple[int, int, set[int]] | None) -> None:
         """Set each row to its new value: a cert row present or absent, an identity's member flag."""
         for table, key, value in rows:
             if table == _CERT:
                 issuer, receiver = key
-                if value is None:
-                    self._unlink(issuer, receiver)
-                else:
-                    self._link(issuer, receiver)
+                ends = self._unlink(issuer, receiver) if value is None else self._link(issuer, receiver)
+                if cache is not None:
+                    for end in ends:
+                        self._refresh(end, cache)
             elif table == _IDENTITY:
                 flag = value is not None and bool(value.member)
                 index = self._index.get(key)
@@ -105,7 +121,8 @@ class WebOfTrust:
                         continue
                     index = self._node(key)
                 self._member[index] = flag
-                self._refresh(index)
+                if cache is not None:
+                    self._refresh(index, cache)
 
     def _node(self, key: PublicKey) -> int:
         index = self._index.get(key)
@@ -117,42 +134,43 @@ class WebOfTrust:
             self._member.append(0)
         return index
 
-    def _link(self, issuer: PublicKey, receiver: PublicKey) -> None:
-        if issuer == receiver:  # a self-link is no path
-            return
+    def _link(self, issuer: PublicKey, receiver: PublicKey) -> tuple[int, ...]:
+        """Add a link; its ends (none for a self-link, which is no path)."""
+        if issuer == receiver:
+            return ()
         source, target = self._node(issuer), self._node(receiver)
         self._certified[source].add(target)
         self._certifiers[target].add(source)
-        self._refresh(source)
-        self._refresh(target)
+        return source, target
 
-    def _unlink(self, issuer: PublicKey, receiver: PublicKey) -> None:
+    def _unlink(self, issuer: PublicKey, receiver: PublicKey) -> tuple[int, ...]:
         source, target = self._index.get(issuer), self._index.get(receiver)
         if source is None or target is None or source == target:
-            return
+            return ()
         self._certified[source].discard(target)
         self._certifiers[target].discard(source)
-        self._refresh(source)
-        self._refresh(target)
+        return source, target
 
-    def _refresh(self, index: int) -> None:
+    def _refresh(self, index: int, cache: tuple[int, int, set[int]]) -> None:
         """Keep the cached sentry set right for a node whose links or member flag changed."""
-        if self._d_sen is None:
-            return
-        if _is_sentry(self._member[index], self._certified[index], self._certifiers[index], self._d_sen):
-            self._sentries.add(index)
+        d_sen, _version, sentries = cache
+        if _is_sentry(self._member[index], self._certified[index], self._certifiers[index], d_sen):
+            sentries.add(index)
         else:
-            self._sentries.discard(index)
+            sentries.discard(index)
 
     def _sentries_for(self, d_sen: int) -> set[int]:
         """The sentries for `d_sen`: cached, recomputed over every node only when dSen changes."""
-        if self._d_sen != d_sen:
-            member, certified, certifiers = self._member, self._certified, self._certifiers
-            self._sentries = {
-                i for i in range(len(self._keys)) if _is_sentry(member[i], certified[i], certifiers[i], d_sen)
-            }
-            self._d_sen = d_sen
-        return self._sentries
+        version, cache = self._version, self._cache
+        if cache is not None and cache[0] == d_sen and cache[1] == version:
+            return cache[2]
+        member, certified, certifiers = self._member, self._certified, self._certifiers
+        sentries = {
+            i for i in range(len(self._keys)) if _is_sentry(member[i], certified[i], certifiers[i], d_sen)
+        }
+        if version % 2 == 0 and self._version == version:  # else the graph moved meanwhile
+            self._cache = (d_sen, version, sentries)
+        return sentries
 
     # Reading ---------------------------------------------------------------------------------------
 
@@ -194,19 +212,40 @@ class DistanceCheck:
 
     The graph is not copied: only the adjacency sets of the extra links' endpoints are, in
     shallow copies of the node lists, so preparing costs a few tens of microseconds. It shares the
-    graph's other sets, so it is valid until the graph next moves (apply, revert).
+    graph's other sets: when the graph has moved since (a writer thread), it prepares again, so
+    each verdict is that of the graph as it stands.
     """
 
-    __slots__ = ("_added", "_certified", "_certifiers", "_everyone", "_index", "_sentries", "step_max")
+    __slots__ = (
+        "_added",
+        "_certified",
+        "_certifiers",
+        "_d_sen",
+        "_everyone",
+        "_extra",
+        "_graph",
+        "_index",
+        "_sentries",
+        "_version",
+        "step_max",
+    )
 
     def __init__(self, graph: WebOfTrust, extra_links: Iterable[Link], *, d_sen: int, step_max: int) -> None:
         self.step_max = step_max
+        self._graph = graph
+        self._extra = list(extra_links)
+        self._d_sen = d_sen
+        self._prepare()
+
+    def _prepare(self) -> None:
+        graph, d_sen = self._graph, self._d_sen
+        self._version = graph._version
         index = graph._index
         certifiers, certified = graph._certifiers, graph._certified
         sentries = graph._sentries_for(d_sen)
         added: dict[PublicKey, int] = {}
         pairs: set[tuple[int, int]] = set()
-        for issuer, receiver in extra_links:
+        for issuer, receiver in self._extra:
             if issuer == receiver:
                 continue
             ends = []
@@ -260,10 +299,29 @@ class DistanceCheck:
     @property
     def sentries(self) -> int:
         """S before excluding a candidate."""
-        return len(self._sentries)
+        while True:
+            self._follow()
+            count = len(self._sentries)
+            if self._graph._version == self._version:
+                return count
+
+    def _follow(self) -> None:
+        """Prepare again until the graph stands still at a version (even: no delta half followed)."""
+        while self._version != self._graph._version or self._version % 2:
+            self._prepare()
 
     def evaluate(self, candidate: PublicKey, *, x_percent: float) -> DistanceResult:
         """The verdict R < xpercent · S for one candidate (a key on no link is reached by none)."""
+        while True:
+            self._follow()
+            try:
+                result = self._evaluate(candidate, x_percent)
+            except RuntimeError:  # a set changed size under the search: the graph moved
+                continue
+            if self._graph._version == self._version:
+                return result
+
+    def _evaluate(self, candidate: PublicKey, x_percent: float) -> DistanceResult:
         sentries = self._sentries
         start = self._index.get(candidate)
         if start is None:

@@ -1,6 +1,8 @@
 """`WebOfTrust` follows a state's deltas and answers the distance rule exactly as a rebuild does."""
 
 import math
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -156,3 +158,64 @@ def test_web_of_trust_of_builds_for_a_view_without_one() -> None:
             return graph
 
     assert web_of_trust_of(Keeping()) is graph
+
+
+def ring_state(size: int) -> tuple[MemoryState, list[PublicKey]]:
+    """Members each certifying the next three: every one a sentry for dSen 3."""
+    keys = [PublicKey(bytes([i + 1]) * 32) for i in range(size)]
+    changes: dict[tuple[str, Any], tuple[Any, Any]] = {}
+    for i, key in enumerate(keys):
+        changes["identity", key] = (None, identity(i + 1, True))
+        for step in (1, 2, 3):
+            changes["cert", (key, keys[(i + step) % size])] = (None, cert_record(0))
+    state = MemoryState()
+    state.apply(Delta.build(0, changes, state.state_digest()), Hash(bytes(32)))
+    return state, keys
+
+
+def test_a_check_follows_the_graph_when_it_moves() -> None:
+    state, keys = ring_state(12)
+    graph = WebOfTrust.build(state)
+    check = graph.prepare([(keys[5], keys[0])], d_sen=3, step_max=2)
+    cut = {("cert", (keys[i], keys[0])): (state.certification(keys[i], keys[0]), None) for i in (9, 10, 11)}
+    delta = Delta.build(1, cut, state.state_digest())
+    state.apply(delta, Hash(bytes(32)))
+    graph.apply(delta)
+    expected = rebuilt(state, [(keys[5], keys[0])], 3, 2)
+    for key in keys:
+        assert check.evaluate(key, x_percent=0.8) == expected.evaluate(key, x_percent=0.8)
+    assert check.sentries == expected.sentries
+
+
+def test_readers_on_another_thread_see_one_state_or_the_other() -> None:
+    """A writer thread moves the graph back and forth while this one evaluates: every verdict is
+    that of one of the two states, never of a graph half moved."""
+    state, keys = ring_state(30)
+    graph = WebOfTrust.build(state)
+    cut = {("cert", (keys[i], keys[0])): (state.certification(keys[i], keys[0]), None) for i in (27, 28, 29)}
+    cut["identity", keys[3]] = (state.identity(keys[3]), identity(4, False))
+    delta = Delta.build(1, cut, state.state_digest())
+    before = {key: rebuilt(state, [], 3, 3).evaluate(key, x_percent=0.8) for key in keys}
+    state.apply(delta, Hash(bytes(32)))
+    after = {key: rebuilt(state, [], 3, 3).evaluate(key, x_percent=0.8) for key in keys}
+    assert before != after
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            graph.apply(delta)
+            graph.revert(delta)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for round_ in range(300):
+            key = keys[round_ % len(keys)]
+            check = graph.prepare([], d_sen=3, step_max=3)
+            assert check.evaluate(key, x_percent=0.8) in (before[key], after[key])
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
