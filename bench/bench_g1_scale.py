@@ -205,7 +205,8 @@ def main() -> None:
     print(
         f"   waiting at the end: {tags['waiting_joiners'][0]} newcomers, "
         f"{tags['queued_certifications'][0]:,} certifications (sigPeriod); "
-        f"{meta['given_up']} memberships given up; the poor payers held {tags['poor_uds']} UDs"
+        f"{meta['given_up']} memberships given up; the poor payers held {tags['poor_uds']} UDs; the "
+        f"renewals + joiners blocks held {tags['wot_memberships']} memberships"
     )
     tail = min(n for tag in TAGS for n in tags[tag])
     count = meta["blocks"]
