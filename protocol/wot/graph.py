@@ -430,8 +430,5 @@ _MAX_PROBES = 20
 
 
 def web_of_trust_of(view: "StateView") -> WebOfTrust:
-    """The view's live graph: its own if it keeps one, else one built from its tables."""
-    if hasattr(view, "web_of_trust"):
-        graph: WebOfTrust = view.web_of_trust()
-        return graph
-    return WebOfTrust.build(view)
+    """The view's live graph (`StateView.web_of_trust`: kept in step, or built from the tables)."""
+    return view.web_of_trust()

@@ -138,7 +138,7 @@ def test_other_tables_are_ignored() -> None:
     assert graph.digest == delta.digest and graph.links() == set() and graph.members() == set()
 
 
-def test_web_of_trust_of_builds_for_a_view_without_one() -> None:
+def test_web_of_trust_of_asks_the_view() -> None:
     state = MemoryState()
     delta = Delta.build(
         0,
