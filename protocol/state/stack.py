@@ -68,8 +68,11 @@ class StackedState(StateView):
         """A copy of the base's graph moved by the same deltas as this stack (a fork's branch)."""
         if self._wot is None:
             graph = self.base.web_of_trust().copy()
-            for applied, delta in self._moves:
-                graph.apply(delta) if applied else graph.revert(delta)
+            try:
+                for applied, delta in self._moves:
+                    graph.apply(delta) if applied else graph.revert(delta)
+            except ValueError:  # the base moved since this stack was made: build from our tables
+                graph = WebOfTrust.build(self)
             self._wot, self._moves = graph, []
         return self._wot
 
