@@ -191,23 +191,7 @@ class LevelStore(StateView):
         """Write `block` and its `delta` on top of the head, in one atomic batch, synced to disk
         unless `sync` is False (a download in progress syncs only its last block: the log is written
         in order, so a crash of the machine loses at most the unsynced tail, never consistency)."""
-        head = self.head_pointer()
-        expected = 0 if head is None else head[0] + 1
-        if block.number != expected or delta.number != block.number:
-            raise StoreError(f"block {block.number} does not follow the head (expected {expected})")
-        if delta.previous_digest != (ZERO_HASH if head is None else head[2]):
-            raise StoreError(f"the delta of block {block.number} was computed on another state")
-        destroyed = destroyed_by_block(self, block, delta)
-        with self._writing(sync=sync) as batch:
-            self._write_changes(batch, delta.rows())
-            self._write_block(batch, block, delta, destroyed)
-            stale = block.number - fork_window - UNDO_MARGIN
-            if stale >= 0:
-                batch.delete(schema.UNDO + schema.number_key(stale))
-            if block.number == 0:
-                batch.put(schema.META_GENESIS, block.hash)
-                batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
-        self._follow([(True, delta)])
+        self.apply_blocks([(block, delta)], fork_window=fork_window, sync=sync)
 
     @contextmanager
     def _writing(self, *, sync: bool) -> Iterator[Any]:
