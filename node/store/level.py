@@ -194,16 +194,24 @@ class LevelStore(StateView):
         self.apply_blocks([(block, delta)], fork_window=fork_window, sync=sync)
 
     @contextmanager
-    def _writing(self, *, sync: bool) -> Iterator[Any]:
-        """One atomic batch; the decoded head and chain record are dropped after it, and a reader
-        that loaded them during it does not keep what it read (`_generation`)."""
+    def _writing(
+        self, *, sync: bool, publish: tuple[tuple[int, Hash, Hash], ChainRecord | None] | None = None
+    ) -> Iterator[Any]:
+        """One atomic batch. After it, the decoded head and chain record are `publish`ed when the
+        writer knows them, else dropped; a reader that loaded them from disk during the batch does
+        not keep what it read (`_generation`)."""
         self._generation += 1
+        written = False
         try:
             with self.db.write_batch(transaction=True, sync=sync) as batch:
                 yield batch
+            written = True
         finally:
             self._generation += 1
-            self._chain = self._head = None
+            if written and publish is not None:
+                self._head, self._chain = publish[0], (publish[1],)
+            else:
+                self._chain = self._head = None
 
     def revert_head(self) -> Block:
         """Undo the head block in one synced batch; return it."""
@@ -234,26 +242,17 @@ class LevelStore(StateView):
             if delta is None or block is None:
                 raise StoreError(f"block {number} has no undo record (beyond the fork window)")
             reverted.append((block, delta))
-        # The money each block of the branch destroyed, on the state before it: computed in memory
-        # first (reads of the store must not see, nor cache, a half-written batch).
         stack = StackedState(self)
         for _block, delta in reverted:
             stack.revert(delta)
-        destroyed = []
-        for block, delta in blocks:
-            destroyed.append(destroyed_by_block(stack, block, delta))
-            stack.apply(delta, block.hash)
+        destroyed = _destroyed_along(stack, blocks)
         with self._writing(sync=True) as batch:
             for block, delta in reverted:
                 self._write_changes(batch, delta.inverse_rows())
                 self._erase_block(batch, block, delta)
                 batch.put(schema.FORK + block.hash, block.to_bytes())  # the old branch stays a candidate
             for (block, delta), lost in zip(blocks, destroyed, strict=True):
-                self._write_changes(batch, delta.rows())
-                self._write_block(batch, block, delta, lost)
-                stale = block.number - fork_window - UNDO_MARGIN
-                if stale >= 0:
-                    batch.delete(schema.UNDO + schema.number_key(stale))
+                self._write_applied(batch, block, delta, lost, fork_window)
         for number in [n for n in self._summaries if n > head[0] - revert]:
             del self._summaries[number]  # summaries of the old branch, read while computing
         self._candidates = None  # the old branch became candidates: reload on next use
@@ -369,6 +368,20 @@ class LevelStore(StateView):
     def invalid_reason(self, block_hash: bytes) -> str | None:
         raw = self.db.get(schema.INVALID + block_hash)
         return None if raw is None else raw.decode("utf-8", "replace")
+
+    def _write_applied(
+        self, batch: Any, block: Block, delta: Delta, destroyed: dict[str, int], fork_window: int
+    ) -> None:
+        """Everything applying one block writes: its state changes, the block and its records, the
+        undo record that leaves the fork window dropped, and block 0's chain identity."""
+        self._write_changes(batch, delta.rows())
+        self._write_block(batch, block, delta, destroyed)
+        stale = block.number - fork_window - UNDO_MARGIN
+        if stale >= 0:
+            batch.delete(schema.UNDO + schema.number_key(stale))
+        if block.number == 0:
+            batch.put(schema.META_GENESIS, block.hash)
+            batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
 
     def _write_block(self, batch: Any, block: Block, delta: Delta, destroyed: dict[str, int]) -> None:
         number = schema.number_key(block.number)
@@ -570,33 +583,21 @@ class LevelStore(StateView):
             return
         head, chain = self.head_pointer(), self.chain()
         expected = 0 if head is None else head[0] + 1
-        stack = StackedState(self)  # each block's destroyed money, on the state before it
-        destroyed = []
+        digest = ZERO_HASH if head is None else head[2]
         for block, delta in blocks:
             if block.number != expected or delta.number != block.number:
                 raise StoreError(f"block {block.number} does not follow the head (expected {expected})")
-            if delta.previous_digest != stack.state_digest():
+            if delta.previous_digest != digest:
                 raise StoreError(f"the delta of block {block.number} was computed on another state")
-            destroyed.append(destroyed_by_block(stack, block, delta))
-            stack.apply(delta, block.hash)
-            expected += 1
+            expected, digest = expected + 1, delta.digest
             change = delta.changes.get((CHAIN.name, 0))
             if change is not None:
                 chain = change[1]
-        self._generation += 1
-        with self.db.write_batch(transaction=True, sync=sync) as batch:
-            for (block, delta), lost in zip(blocks, destroyed, strict=True):
-                self._write_changes(batch, delta.rows())
-                self._write_block(batch, block, delta, lost)
-                stale = block.number - fork_window - UNDO_MARGIN
-                if stale >= 0:
-                    batch.delete(schema.UNDO + schema.number_key(stale))
-                if block.number == 0:
-                    batch.put(schema.META_GENESIS, block.hash)
-                    batch.put(schema.META_CURRENCY, block.currency.encode("utf-8"))
+        destroyed = _destroyed_along(StackedState(self), blocks)
         last, last_delta = blocks[-1]
-        self._chain = (chain,)
-        self._head = (last.number, last.hash, last_delta.digest)
+        with self._writing(sync=sync, publish=((last.number, last.hash, last_delta.digest), chain)) as batch:
+            for (block, delta), lost in zip(blocks, destroyed, strict=True):
+                self._write_applied(batch, block, delta, lost, fork_window)
         self._follow([(True, delta) for _block, delta in blocks])
 
     # The web of trust ----------------------------------------------------------------------------
@@ -623,6 +624,16 @@ class LevelStore(StateView):
                     graph.apply(delta) if applied else graph.revert(delta)
             except ValueError:
                 self._wot = None  # out of step (a write it did not follow): rebuilt on next use
+
+
+def _destroyed_along(stack: StackedState, blocks: list[tuple[Block, Delta]]) -> list[dict[str, int]]:
+    """The money each of `blocks` destroyed (BR_G106), each on the state before it: `stack` is
+    moved along them in memory, so the store is read, and its caches filled, before any batch."""
+    destroyed = []
+    for block, delta in blocks:
+        destroyed.append(destroyed_by_block(stack, block, delta))
+        stack.apply(delta, block.hash)
+    return destroyed
 
 
 def _touched_accounts(block: Block, delta: Delta) -> set[str]:

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from protocol.documents.transaction import TransactionSource
-from protocol.state.tables import CERT, DIVIDEND, IDENTITY, MEMBERSHIP, SOURCE, TABLES
+from protocol.state.tables import CERT, IDENTITY, MEMBERSHIP, SOURCE, TABLES, number_bytes
 
 #: 2: UDs as one record per block and rights per member, running account totals (docs/state.md).
 FORMAT_VERSION = 2
@@ -24,7 +24,6 @@ DIGEST = b"D"  # + number → state digest after the block
 FORK = b"F"  # + hash → a fork candidate block's bytes
 INVALID = b"I"  # + hash → why the block was refused
 INVALID_ORDER = b"J"  # + sequence number → hash of an invalid block (the oldest are forgotten first)
-TABLE_PREFIX = {name: table.tag for name, table in TABLES.items()}  # declared in protocol.state.tables
 MEMBERS = b"xM"  # + key
 KICKED = b"xK"  # + key
 CERTS_BY_RECEIVER = b"xR"  # + receiver + issuer
@@ -37,8 +36,7 @@ ACCOUNT = b"xA"  # + SHA-256(conditions) + transaction source key
 DESTROYED = b"xX"
 
 
-def number_key(number: int) -> bytes:
-    return number.to_bytes(8, "big")
+number_key = number_bytes  # the state's tables order numbers the same way
 
 
 def table_key(table: str, key: Any) -> bytes:
@@ -53,9 +51,6 @@ def source_key(source: TransactionSource) -> bytes:
 
 def parse_source_key(raw: bytes) -> TransactionSource:
     return SOURCE.key_from_bytes(raw)
-
-
-DIVIDEND_PREFIX = DIVIDEND.tag
 
 
 def account_prefix(conditions: str) -> bytes:
