@@ -96,6 +96,7 @@ from protocol.state.overlay import Overlay
 from protocol.state.records import BlockSummary, DividendRecord
 from protocol.state.tables import Table
 from protocol.state.view import StateView
+from protocol.wot.graph import WebOfTrust
 
 log = logging.getLogger("june.mempool")
 
@@ -288,6 +289,9 @@ class _HeadReads(StateView):
 
     def head(self) -> BlockSummary | None:
         return self.store.head()
+
+    def web_of_trust(self) -> WebOfTrust:
+        return self.store.web_of_trust()  # the store keeps it in step: never rebuilt here
 
     def block_hash(self, number: int) -> Hash | None:
         return self.store.block_hash(number)

@@ -18,7 +18,7 @@ from protocol.state.overlay import Overlay
 from protocol.state.records import MembershipRecord
 from protocol.state.tables import IDENTITY, MEMBERSHIP
 from protocol.state.view import StateView
-from protocol.wot import DistanceCheck, sentry_threshold, web_of_trust_of
+from protocol.wot import DistanceCheck, sentry_threshold
 
 
 def check_membership(view: StateView, ctx: RuleContext, membership: Membership, role: str) -> int:
@@ -79,7 +79,7 @@ def make_distance_evaluator(
     view's live graph (kept in step block by block) with the block's links laid over it, never a
     rebuild from every certification."""
     members_count = 0 if ctx.previous is None else ctx.previous.members_count
-    return web_of_trust_of(view).prepare(
+    return view.web_of_trust().prepare(
         [(c.issuer, c.receiver) for c in certifications],
         d_sen=sentry_threshold(members_count, ctx.params.step_max),
         step_max=ctx.params.step_max,

@@ -11,7 +11,14 @@ from protocol.crypto import PublicKey
 from protocol.documents import Block, DividendSource, TransactionSource
 from protocol.state.delta import Delta
 from protocol.state.overlay import Overlay
-from protocol.state.records import AccountRecord, BlockRange, DividendRecord, DividendRights, SourceRecord
+from protocol.state.records import (
+    AccountRecord,
+    BlockRange,
+    DividendRecord,
+    DividendRights,
+    SourceRecord,
+    in_range,
+)
 from protocol.state.tables import ACCOUNT, DIVIDEND, RIGHTS, SOURCE
 from protocol.state.view import StateView
 
@@ -32,7 +39,7 @@ def consume(state: Overlay, source_id: DividendSource | TransactionSource, recor
     number = source_id.block_number
     ranges: list[BlockRange] = []
     for start, end in rights.ranges:
-        if start <= number and (end is None or number < end):
+        if in_range((start, end), number):
             if _holds_dividends(state, start, number):
                 ranges.append((start, number))
             if end is None or _holds_dividends(state, number + 1, end):

@@ -151,6 +151,11 @@ class DividendRecord(FlatRecord):
 BlockRange = tuple[int, int | None]
 
 
+def in_range(block_range: BlockRange, number: int) -> bool:
+    start, end = block_range
+    return start <= number and (end is None or number < end)
+
+
 @dataclass(frozen=True, slots=True)
 class DividendRights:
     """The UDs a key holds unspent: those of the UD blocks within these ranges, sorted, disjoint.
@@ -169,7 +174,7 @@ class DividendRights:
         return cls(tuple((start, end) for start, end in item))
 
     def holds(self, number: int) -> bool:
-        return any(start <= number and (end is None or number < end) for start, end in self.ranges)
+        return any(in_range(block_range, number) for block_range in self.ranges)
 
     @property
     def is_open(self) -> bool:

@@ -74,6 +74,10 @@ def _chain_record(item: Any) -> ChainRecord:
     return ChainRecord.from_item(item)
 
 
+def _number_from_bytes(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")
+
+
 CHAIN: Table[int, ChainRecord] = Table(
     "chain", b"tc", _chain_record, _identity, int, lambda _key: b"", lambda _raw: 0
 )
@@ -84,7 +88,7 @@ BLOCK: Table[int, BlockSummary] = Table(
     _identity,
     int,
     number_bytes,
-    lambda raw: int.from_bytes(raw, "big"),
+    _number_from_bytes,
 )
 IDENTITY: Table[PublicKey, IdentityRecord] = Table(
     "identity", b"ti", IdentityRecord.from_item, bytes, PublicKey, bytes, PublicKey
@@ -135,7 +139,7 @@ DIVIDEND: Table[int, DividendRecord] = Table(
     _identity,
     int,
     number_bytes,
-    lambda raw: int.from_bytes(raw, "big"),
+    _number_from_bytes,
 )
 RIGHTS: Table[PublicKey, DividendRights] = Table(
     "rights", b"tx", DividendRights.from_item, bytes, PublicKey, bytes, PublicKey

@@ -1,7 +1,7 @@
 """The web of trust's distance rule, and the live graph a state keeps for it."""
 
 from protocol.wot.distance import DistanceEvaluator, DistanceResult, evaluate_distance, sentry_threshold
-from protocol.wot.graph import DistanceCheck, WebOfTrust, web_of_trust_of
+from protocol.wot.graph import DistanceCheck, WebOfTrust
 
 __all__ = [
     "DistanceCheck",
@@ -10,5 +10,4 @@ __all__ = [
     "WebOfTrust",
     "evaluate_distance",
     "sentry_threshold",
-    "web_of_trust_of",
 ]

@@ -427,8 +427,3 @@ def _bottom_up_cost(candidates: int, size: int, seen: int) -> float:
 # insertions, and probes at most about its certified set.
 _PROBE_COST = 3
 _MAX_PROBES = 20
-
-
-def web_of_trust_of(view: "StateView") -> WebOfTrust:
-    """The view's live graph (`StateView.web_of_trust`: kept in step, or built from the tables)."""
-    return view.web_of_trust()

@@ -15,7 +15,7 @@ from protocol.state.memory import MemoryState
 from protocol.state.records import CertRecord, IdentityRecord
 from protocol.wot import DistanceEvaluator
 from protocol.wot import graph as graph_module
-from protocol.wot.graph import WebOfTrust, web_of_trust_of
+from protocol.wot.graph import WebOfTrust
 
 KEYS = [PublicKey(bytes([i]) * 32) for i in range(9)]
 STRANGER = PublicKey(bytes([99]) * 32)  # on no link, in no delta: only in a block's extra links
@@ -138,7 +138,7 @@ def test_other_tables_are_ignored() -> None:
     assert graph.digest == delta.digest and graph.links() == set() and graph.members() == set()
 
 
-def test_web_of_trust_of_asks_the_view() -> None:
+def test_the_memory_state_keeps_its_graph() -> None:
     state = MemoryState()
     delta = Delta.build(
         0,
@@ -149,15 +149,10 @@ def test_web_of_trust_of_asks_the_view() -> None:
         state.state_digest(),
     )
     state.apply(delta, Hash(bytes(32)))
-    graph = web_of_trust_of(state)
+    graph = state.web_of_trust()
     assert graph.links() == {(KEYS[0], KEYS[1])} and graph.members() == {KEYS[0]}
     assert graph.digest == state.state_digest()
-
-    class Keeping(MemoryState):
-        def web_of_trust(self) -> WebOfTrust:
-            return graph
-
-    assert web_of_trust_of(Keeping()) is graph
+    assert state.web_of_trust() is graph  # kept, not rebuilt
 
 
 def ring_state(size: int) -> tuple[MemoryState, list[PublicKey]]:
