@@ -180,9 +180,7 @@ class ChainManager:
                             delta = validate_block(stack, block, frames=self._frames)
                         except RuleViolation as violation:
                             self._flush(pending)
-                            if violation.code != BLOCK_SIGNATURE_RULE:
-                                self.store.remember_invalid(block.hash, str(violation))
-                            results.append(AddResult(Outcome.INVALID, str(violation)))
+                            results.append(self._refuse(block, violation))
                             break
                         stack.apply(delta, block.hash)
                         pending.append((block, delta))
@@ -291,14 +289,19 @@ class ChainManager:
         try:
             delta = validate_block(self.store, block, frames=self._frames)
         except RuleViolation as violation:
-            if violation.code != BLOCK_SIGNATURE_RULE:  # else the same block well signed is valid
-                self.store.remember_invalid(block.hash, str(violation))
-            return AddResult(Outcome.INVALID, str(violation))
+            return self._refuse(block, violation)
         window = 100 if self.params is None else self.params.fork_window_size
         if block.number == 0 and block.parameters is not None:
             window = block.parameters.fork_window_size
         self.store.apply_blocks([(block, delta)], fork_window=window, sync=durable)
         return AddResult(Outcome.APPLIED)
+
+    def _refuse(self, block: Block, violation: RuleViolation) -> AddResult:
+        """An invalid block that would extend the head, remembered so it is never validated again
+        (unless only its signature is bad: the same block well signed is valid)."""
+        if violation.code != BLOCK_SIGNATURE_RULE:
+            self.store.remember_invalid(block.hash, str(violation))
+        return AddResult(Outcome.INVALID, str(violation))
 
     # Admission of fork candidates --------------------------------------------------------------
 
