@@ -300,15 +300,18 @@ class PeerBook:
         if not isinstance(raw, dict) or raw.get("trusted", True) is not True:
             return None
         address = raw.get("address")
-        numbers = [raw.get(key, 0) for key in ("last_seen", "failures", "next_try")]
+        numbers = [raw.get(key, 0) for key in ("last_seen", "failures")]
         if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
             return None
         if not isinstance(address, str) or not dialable(address) or peer_id_of(address) != peer:
             return None
         if peer == self.me:
             return None
-        last_seen, failures, next_try = numbers
-        return PeerEntry(_normalised(address), float(last_seen), max(0, int(failures)), float(next_try))
+        last_seen, failures = numbers
+        # A back-off belongs to the process whose dials failed (often while its peers shut down with
+        # it), so it is not saved: a restarted node dials its known peers at once (an older file's
+        # `next_try` is ignored), then backs off again if they are still away.
+        return PeerEntry(_normalised(address), float(last_seen), max(0, int(failures)))
 
     def save(self) -> None:
         """Write the trusted entries to `peers.json` atomically (untrusted ones are not kept)."""
@@ -317,7 +320,6 @@ class PeerBook:
                 "address": e.address,
                 "last_seen": e.last_seen,
                 "failures": e.failures,
-                "next_try": e.next_try,
                 "trusted": True,
             }
             for peer, e in self.entries.items()

@@ -319,6 +319,21 @@ def test_trusted_entries_survive_a_reload_untrusted_do_not(tmp_path: Path, clock
     assert not (tmp_path / "peers.tmp").exists()
 
 
+def test_a_restarted_node_dials_its_known_peers_at_once(tmp_path: Path, clock: FakeClock) -> None:
+    """The back-off earned while peers were away (often shutting down with us) is not carried over."""
+    known = address()
+    book = book_in(tmp_path, clock, bootstrap=(known,))
+    for _ in range(8):
+        clock.now += MAX_BACKOFF
+        for dialled in book.due(set()):
+            book.failed(peer_of(dialled))
+    assert book.entries[peer_of(known)].next_try > clock.now + 1
+    assert book.due(set()) == []
+    again = book_in(tmp_path, clock)
+    assert again.due(set()) == [known]
+    assert again.entries[peer_of(known)].failures == book.entries[peer_of(known)].failures
+
+
 def test_the_old_peers_json_format_loads_as_trusted(tmp_path: Path, clock: FakeClock) -> None:
     old, never = address(), address()
     (tmp_path / PEERS_FILE).write_text(
