@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,28 @@ def test_data_directory_of_another_currency_is_refused(tmp_path: Path, chain_fil
     result = run("juned", "status", "--datadir", str(datadir))
     assert result.returncode == 1 and "holds currency 'june-test', not 'g1'" in result.stderr
     assert run("juned", "init", "--datadir", str(datadir), "--dev", "5").returncode == 1
+
+
+def test_an_import_stops_at_an_invalid_block_and_keeps_the_ones_before(
+    tmp_path: Path, history: Chain
+) -> None:
+    """The operator learns which block broke a rule; the blocks before it are written (runs are
+    validated in memory and written in batches: a refused block must not cost its batch)."""
+    bad_number = len(history.blocks) // 2
+    original = history.blocks[bad_number]
+    issuer = next(k for k in history.keys.values() if k.public_key == original.issuer)
+    bad = replace(original, members_count=original.members_count + 1)
+    bad = bad.signed(issuer, bad.nonce)
+    path = tmp_path / "tampered.chain"
+    write_chain(
+        path, (b.to_bytes() for b in [*history.blocks[:bad_number], bad, *history.blocks[bad_number + 1 :]])
+    )
+    datadir = tmp_path / "node"
+    assert run("juned", "init", "--datadir", str(datadir), "--genesis", str(path)).returncode == 0
+    refused = run("juned", "import", "--datadir", str(datadir), str(path))
+    assert refused.returncode == 1
+    assert f"block {bad_number} is invalid" in refused.stderr
+    assert status(datadir)["head"]["number"] == bad_number - 1  # type: ignore[index]
 
 
 def test_damaged_chain_files_are_refused(tmp_path: Path, chain_file: Path) -> None:
