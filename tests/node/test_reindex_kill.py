@@ -25,7 +25,7 @@ from tests.protocol.chain_builder import Chain
 
 __all__ = ["history"]  # the module fixture, shared with the integrity tests
 
-KILLS = 24
+KILLS = 12  # two of them while it starts (every sixth); the rest spread over its work
 
 
 def head_of(datadir: Path, *, process: bool = True) -> dict[str, object]:
