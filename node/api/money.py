@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from node.api.chain import context
+from node.api.context import ApiContext
 from node.api.errors import ApiError
 from protocol.amounts import format_cents
 from protocol.money import MoneyState, compute_money_step
@@ -33,7 +34,11 @@ def compute_next_dividend(head: BlockSummary, params: CurrencyParameters) -> int
 
 @router.get("/currency", summary="The currency's parameters and its money: UD, M, N, M/N, next dates")
 async def currency(request: Request) -> dict[str, Any]:
-    api = context(request)
+    return currency_figures(context(request))
+
+
+def currency_figures(api: ApiContext) -> dict[str, Any]:
+    """`GET /currency`'s answer, also what the web interface's currency page shows (one owner)."""
     chain, head = api.store.chain(), api.store.head()
     if chain is None or head is None:
         raise ApiError(503, "this node has no chain yet")

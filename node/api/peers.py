@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from node.api.chain import context
+from node.api.context import ApiContext
 
 router = APIRouter(tags=["node"])
 
@@ -16,5 +17,9 @@ async def peers(request: Request) -> dict[str, Any]:
     """Connected peers first, then banned ones. `head` is the head a peer claimed lately (a claim,
     not a fact); `latency_ms` the moving average of its answer times; `score` its misbehaviour
     score (banned at 100); `banned_until` the Unix time its ban ends."""
-    rows = context(request).peer_table()
-    return {"peers": [dataclasses.asdict(row) for row in rows]}
+    return {"peers": peer_rows(context(request))}
+
+
+def peer_rows(api: ApiContext) -> list[dict[str, Any]]:
+    """The peers as `GET /peers` lists them (and the web interface's operator page)."""
+    return [dataclasses.asdict(row) for row in api.peer_table()]

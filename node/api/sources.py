@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from node.api.chain import context
+from node.api.context import ApiContext
 from node.api.convert import key_text, parse_key, source_json
 from node.api.history import read_history
 from protocol.amounts import format_cents
 from protocol.conditions import sig_condition
+from protocol.crypto import PublicKey
 
 router = APIRouter(tags=["money"])
 Key = Annotated[str, Path(description="A public key (base58, optionally with :checksum)")]
@@ -45,7 +47,7 @@ async def sources(
         if record is not None:
             listed.append(source_json(source_id, record.amount, record.base, record.conditions))
     listed.sort(key=lambda s: (-s["cents"], s.get("block", 0)))
-    balance = view.balance(condition)
+    balance = account_balance(api, public_key)
     return {
         "pubkey": key_text(public_key),
         "balance": balance,
@@ -66,8 +68,18 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     scan: Annotated[int, Query(ge=1, le=MAX_SCAN)] = 20_000,
 ) -> dict[str, Any]:
-    api = context(request)
-    public_key = parse_key(key)
+    return await history_of(context(request), parse_key(key), limit=limit, scan=scan)
+
+
+def account_balance(api: ApiContext, key: PublicKey) -> int:
+    """What `key` can spend alone now, in cents: the state's running total as the pool's pending
+    transactions leave it (`GET /sources`' balance, and the web interface's account page)."""
+    balance: int = api.mempool.spending_view().balance(sig_condition(key))
+    return balance
+
+
+async def history_of(api: ApiContext, public_key: PublicKey, *, limit: int, scan: int) -> dict[str, Any]:
+    """`GET /history/{key}`'s answer (and the web interface's account page)."""
     page = await read_history(api.store, public_key, limit=limit, scan=scan)
     return {
         "pubkey": key_text(public_key),

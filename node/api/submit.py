@@ -18,10 +18,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from node.api.chain import context
+from node.api.context import ApiContext
 from node.api.convert import key_text, parse_key
 from node.api.errors import ApiError, not_found
 from node.mempool import Admission, NotReady, issuers_of
-from protocol.crypto import hash_hex, parse_hash_hex
+from protocol.crypto import PublicKey, hash_hex, parse_hash_hex
 from protocol.documents.pending import MAX_PENDING_SIZE, PendingDocument, decode_pending
 from protocol.errors import ProtocolError, RuleViolation
 
@@ -151,8 +152,11 @@ async def pending(
     kind: Annotated[Kind | None, Query(description="Only documents of this kind")] = None,
     issuer: Annotated[str | None, Query(description="Only documents this key issued")] = None,
 ) -> list[dict[str, Any]]:
-    api = context(request)
-    wanted = None if issuer is None else parse_key(issuer)
+    return pending_rows(context(request), kind, None if issuer is None else parse_key(issuer))
+
+
+def pending_rows(api: ApiContext, kind: str | None, wanted: PublicKey | None) -> list[dict[str, Any]]:
+    """The pool's documents as `GET /pending` lists them (and the web interface's operator page)."""
     return [
         {
             "kind": kind_of(document),

@@ -76,7 +76,12 @@ async def search_identities(
     search: Annotated[str, Query(min_length=1, max_length=100, description=SEARCH_TEXT)],
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 20,
 ) -> dict[str, Any]:
-    api = context(request)
+    return await search_identities_of(context(request), search, limit)
+
+
+async def search_identities_of(api: ApiContext, search: str, limit: int) -> dict[str, Any]:
+    """`GET /identities?search=`'s answer (and the web interface's member search): `search` is
+    1–100 characters, `limit` 1–`MAX_SEARCH`, as the route checks."""
     needle = search.lower()
     # a key's Base58 can start with the text only if the text is Base58
     by_key = all(c in BASE58_ALPHABET for c in search)
@@ -106,7 +111,11 @@ async def search_identities(
 
 @router.get("/identities/{who}", summary="An identity by uid or public key")
 async def identity(request: Request, who: Who) -> dict[str, Any]:
-    api = context(request)
+    return identity_of(context(request), who)
+
+
+def identity_of(api: ApiContext, who: str) -> dict[str, Any]:
+    """`GET /identities/{who}`'s answer (and the web interface's member page)."""
     key, uid, written = _find(api, who)
     record = api.store.identity(key)
     membership = api.store.membership(key)
@@ -154,7 +163,11 @@ def _certification_rows(
 
 @router.get("/wot/{who}/requirements", summary="What an identity has and lacks to be a member")
 async def requirements(request: Request, who: Who) -> dict[str, Any]:
-    api = context(request)
+    return requirements_of(context(request), who)
+
+
+def requirements_of(api: ApiContext, who: str) -> dict[str, Any]:
+    """`GET /wot/{who}/requirements`'s answer (and the web interface's member page)."""
     key, uid, written = _find(api, who)
     chain, head = api.store.chain(), api.store.head()
     if chain is None or head is None:
