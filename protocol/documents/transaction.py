@@ -37,7 +37,8 @@ MAX_COMMENT_LENGTH = 255
 MAX_TRANSACTION_SIZE = 65_536
 #: Largest unit base an amount may be written in.
 MAX_BASE = 99
-_COMMENT_PATTERN = re.compile(r"[^\x00-\x1f\x7f]*")
+#: What a comment may hold: any text without control characters (payment URIs check the same rule).
+COMMENT_PATTERN = re.compile(r"[^\x00-\x1f\x7f]*")
 _PASSWORD_PATTERN = re.compile(r"[^\s()]{1,256}")
 
 
@@ -264,7 +265,7 @@ class Transaction:
             unlocks=unlock_list,
             outputs=output_list,
             comment=read_text(
-                comment, "transaction.comment", max_length=MAX_COMMENT_LENGTH, pattern=_COMMENT_PATTERN
+                comment, "transaction.comment", max_length=MAX_COMMENT_LENGTH, pattern=COMMENT_PATTERN
             ),
             signatures=signature_list,
         )
