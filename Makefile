@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean web-catalogues
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The web interface's catalogues (docs/web.md): extract the strings, merge them into each .po
+# (translate the new ones), compile the .mo files the node reads. Both are committed.
+WEB_LOCALE := node/web/locale
+web-catalogues: $(STAMP)
+	$(BIN)/pybabel extract -F node/web/babel.cfg -k _ --no-location --omit-header -o $(WEB_LOCALE)/june-web.pot node/web
+	$(BIN)/pybabel update -D june-web -i $(WEB_LOCALE)/june-web.pot -d $(WEB_LOCALE) --no-fuzzy-matching
+	$(BIN)/pybabel compile -D june-web -d $(WEB_LOCALE) --statistics
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -25,6 +25,7 @@ from node.api.limits import FloodGuard, Limits
 from node.api.metrics import NodeMetrics
 from node.api.metrics import router as metrics_router
 from node.errors import DiskFull, StoreDamaged
+from node.web.pages import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ def build_app(
         submit.router,
         peers.router,
         metrics_router,
+        web_router,  # the read-only web interface's HTML pages (docs/web.md)
     ):
         app.include_router(router)
     add_docs(app)
