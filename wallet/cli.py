@@ -14,6 +14,7 @@ from wallet.commands.documents import document
 from wallet.commands.found import found
 from wallet.commands.keys import keys
 from wallet.commands.money import balance, history, money, send
+from wallet.commands.pay import pay
 from wallet.commands.wot import lookup, wot
 from wallet.context import WalletContext
 from wallet.errors import WalletError
@@ -93,6 +94,7 @@ for _command in (
     keys,
     balance,
     send,
+    pay,
     history,
     money,
     wot,

@@ -251,7 +251,7 @@ def send(
     """
     client = ctx.client()
     money = current_money(client)
-    ud, unit_base, now = money["dividend_cents"], money["unit_base"], money.get("median_time")
+    ud = money["dividend_cents"]
     everything: Named | None = None
     if send_all:
         if len(pairs) != 1 or recipients_file is not None or change_text is not None:
@@ -268,6 +268,39 @@ def send(
             raise click.UsageError("give a RECIPIENT and an AMOUNT, or --file, or --all RECIPIENT")
         payments = _payments(client, asked, ud)
     change_to = None if change_text is None else resolve(client, change_text).key
+    pay_out(
+        ctx,
+        client,
+        money,
+        payments,
+        comment,
+        change_to=change_to,
+        everything=everything,
+        dry_run=dry_run,
+        allow_dust=allow_dust,
+    )
+
+
+def pay_out(
+    ctx: WalletContext,
+    client: NodeClient,
+    money: dict[str, Any],
+    payments: list[Payment],
+    comment: str,
+    *,
+    change_to: PublicKey | None = None,
+    everything: Named | None = None,
+    dry_run: bool = False,
+    allow_dust: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Build, check, confirm and submit a payment: the one path `june send` and `june pay` share.
+
+    Nothing is signed before the secret is given, nothing sent before every touched account is
+    checked against the 1-unit rule and the member confirmed (or gave `--yes`); `extra` is added
+    to the JSON answer (`june pay` puts the request there).
+    """
+    ud, unit_base, now = money["dividend_cents"], money["unit_base"], money.get("median_time")
     keypair = ctx.keypair()
     me = keypair.public_key
     node = client.get("/node")
@@ -310,7 +343,7 @@ def send(
             f"{format_cents(loss.after)} of {labels(loss.key)}" for loss in losses
         )
     if dry_run:
-        _show_documents(ctx, transactions, summary, labels)
+        _show_documents(ctx, transactions, summary, labels, extra or {})
         return
     if not ctx.assume_yes and not ctx.json:
         click.confirm(f"Send {summary}?", abort=True, err=True)
@@ -325,7 +358,8 @@ def send(
             "answers": answers,
             "amount": total,
             "destroyed": sum(loss.after for loss in losses),
-        },
+        }
+        | (extra or {}),
         f"Sent {'; '.join(shown)} in {len(transactions)} transaction(s); "
         "it is final once written in a block.\n"
         + "".join(
@@ -343,7 +377,7 @@ def _remember(answers: list[dict[str, Any]], shown: list[str]) -> None:
 
 
 def _show_documents(
-    ctx: WalletContext, transactions: list[Transaction], summary: str, labels: Labels
+    ctx: WalletContext, transactions: list[Transaction], summary: str, labels: Labels, extra: dict[str, Any]
 ) -> None:
     """`--dry-run`: the signed documents, readable, and their bytes for scripts; nothing is sent."""
     documents = [_transaction_view(tx) for tx in transactions]
@@ -358,7 +392,7 @@ def _show_documents(
         human.append("  outputs    " + "\n             ".join(view["outputs"]))
         human.append(f"  comment    {view['comment']!r}")
         human.append(f"  signature  {view['signatures'][0]}")
-    emit(ctx, {"dry_run": True, "documents": documents}, "\n".join(human))
+    emit(ctx, {"dry_run": True, "documents": documents} | extra, "\n".join(human))
 
 
 def _transaction_view(tx: Transaction) -> dict[str, Any]:
