@@ -29,6 +29,8 @@ WINDOW = (1280, 900)
 #: The payment every devnet of these tests holds: alice pays bob, with a comment.
 PAYMENT_CENTS = 250
 PAYMENT_COMMENT = "Merci pour le hacklab"
+#: Who published an identity that waits for certifications.
+NEWCOMER = "grace"
 
 T = TypeVar("T")
 
@@ -207,7 +209,8 @@ class DevnetProcess:
 
 def devnet_with_history(root: Path) -> DevnetProcess:
     """A one-node devnet of 5 founders past its first dividends, where alice paid bob
-    `PAYMENT_CENTS` with `PAYMENT_COMMENT` (written in a block)."""
+    `PAYMENT_CENTS` with `PAYMENT_COMMENT` (written in a block) and `NEWCOMER` published an
+    identity (pending)."""
     devnet = DevnetProcess(root)
     try:
         devnet.jump("+2d")
@@ -222,6 +225,9 @@ def devnet_with_history(root: Path) -> DevnetProcess:
             secret="alice",
         )
         assert paid.returncode == 0, paid.stderr + paid.stdout
+        # a newcomer nobody has certified yet: a pending document, a non-member in searches
+        published = devnet.june("--yes", "wot", "publish", NEWCOMER, secret=NEWCOMER)
+        assert published.returncode == 0, published.stderr + published.stdout
         devnet.settle()
     except BaseException:
         devnet.stop()
