@@ -37,8 +37,10 @@ def nice_ticks(low: float, high: float, count: int = Y_TICKS) -> list[float]:
     start = math.floor(low / step) * step
     ticks: list[float] = []
     value = start
-    while value <= high + step / 2 and len(ticks) < 3 * count:
+    while len(ticks) < 3 * count:  # up to the first tick at or above `high`
         ticks.append(round(value, 10))
+        if value >= high:
+            break
         value += step
     return ticks
 
