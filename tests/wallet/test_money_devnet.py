@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import trio
@@ -129,6 +130,19 @@ async def test_members_money_is_safe_through_the_wallet(tmp_path: Path) -> None:
             silkaj = await wallet.json("send", "--file", str(silkaj_file), "--dry-run", secret="bob")
             assert f"{ud // 10}:0:SIG({key_of('dave')})" in silkaj["documents"][0]["outputs"]
 
+            # A payment request (june pay URI): paid with its comment; another currency's is refused.
+            currency = (await trio.to_thread.run_sync(lambda: httpx.get(f"{url}/node", timeout=10).json()))[
+                "currency"
+            ]
+            hacklab = pubkey_display(Keypair.from_scrypt("hacklab", "hacklab").public_key)
+            request = f"june:{hacklab}?amount=3&comment=Don%20au%20hacklab&currency={quote(currency)}"
+            donated = await wallet.json("pay", request, secret="bob")
+            assert donated["results"] == ["accepted"] and donated["amount"] == 300
+            assert donated["request"]["comment"] == "Don au hacklab"
+            elsewhere = request.replace(f"currency={quote(currency)}", "currency=another")
+            refused = await wallet.run("pay", elsewhere, secret="bob", ok=False)
+            assert refused.returncode != 0 and f"but the node serves {currency}" in refused.stderr.decode()
+
             # Everything: carol empties her account into zoe's, nothing destroyed.
             everything = await wallet.json("send", "--all", zoe, secret="carol")
             assert everything["results"] == ["accepted"] and everything["destroyed"] == 0
@@ -144,6 +158,10 @@ async def test_members_money_is_safe_through_the_wallet(tmp_path: Path) -> None:
             assert (await wallet.json("balance", "carol"))["balance"] == 0
             assert (await wallet.json("balance", zoe))["balance"] == 1000 + 350
             assert (await wallet.json("balance", "eve"))["balance"] == 1000 + 1000 - 550
+            written = (await wallet.json("history", hacklab))["history"]
+            assert [(e["kind"], e["amount"], e["comment"]) for e in written] == [
+                ("received", 300, "Don au hacklab")
+            ]
             shown_yann = await wallet.json("history", yann)
             kinds = [(e["kind"], e["amount"]) for e in shown_yann["history"]]
             assert ("received", 50) in kinds and ("destroyed", -50) in kinds
