@@ -8,7 +8,6 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import base58
 import nacl.signing
 
 from protocol.crypto import PUBLIC_KEY_SIZE, PublicKey, Signature
@@ -99,20 +98,54 @@ def derive_scrypt_seed(secret_identifier: str, password: str, params: ScryptPara
     )
 
 
+#: The Bitcoin Base58 alphabet, and each character's digit.
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_DIGITS = {char: digit for digit, char in enumerate(_ALPHABET)}
+
+
+def b58encode(data: bytes) -> str:
+    """Base58 of `data`, as the `base58` package gives it (a leading zero byte is a "1"), without
+    its per-digit bytes concatenation: keys are converted for every condition and display."""
+    stripped = data.lstrip(b"\0")
+    value = int.from_bytes(stripped, "big")
+    digits = []
+    while value:
+        value, digit = divmod(value, 58)
+        digits.append(_ALPHABET[digit])
+    digits.append("1" * (len(data) - len(stripped)))
+    return "".join(reversed(digits))
+
+
+def b58decode(text: str) -> bytes:
+    """The bytes of Base58 `text`, exactly as `base58.b58decode` gives them (trailing whitespace
+    ignored, a leading "1" is a zero byte), or `ValueError` for a character outside the alphabet."""
+    text = text.rstrip()
+    stripped = text.lstrip("1")
+    value = 0
+    try:
+        for char in stripped:
+            value = value * 58 + _DIGITS[char]
+    except KeyError as exc:
+        raise ValueError(f"Invalid character {exc.args[0]!r}") from None
+    return b"\0" * (len(text) - len(stripped)) + value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
 @lru_cache(maxsize=65536)
 def pubkey_to_base58(key: bytes) -> str:
     """Base58 (Bitcoin alphabet) of the raw 32-byte key (cached: members' keys recur in every UD)."""
-    return str(base58.b58encode(key).decode("ascii"))
+    return b58encode(key)
 
 
 def checksum(key: bytes) -> str:
     """The Ğ1 checksum: first three Base58 characters of SHA-256(SHA-256(raw key))."""
     digest = hashlib.sha256(hashlib.sha256(key).digest()).digest()
-    return str(base58.b58encode(digest).decode("ascii"))[:CHECKSUM_LENGTH]
+    return b58encode(digest)[:CHECKSUM_LENGTH]
 
 
+@lru_cache(maxsize=65536)
 def pubkey_display(key: bytes) -> str:
-    """`base58:CHK`, the form June shows every public key in."""
+    """`base58:CHK`, the form June shows every public key in (cached: the rules name the keys of
+    every certification they check, in case it breaks a rule)."""
     return f"{pubkey_to_base58(key)}:{checksum(key)}"
 
 
@@ -128,7 +161,7 @@ def parse_pubkey(text: str) -> PublicKey:
     if not 40 <= len(encoded) <= 44:
         raise InvalidKey(f"a public key has 40 to 44 Base58 characters, got {len(encoded)}: {encoded[:60]!r}")
     try:
-        raw = base58.b58decode(encoded)
+        raw = b58decode(encoded)
     except ValueError as exc:
         raise InvalidKey(f"not Base58 (no 0, O, I or l): {encoded!r}") from exc
     if len(raw) != PUBLIC_KEY_SIZE:

@@ -155,6 +155,11 @@ class Output:
         )
 
 
+#: CBOR heads of a transaction's arrays: its 10 unsigned items, and those with the signatures.
+_UNSIGNED_HEAD = 0x80 | 10
+_SIGNED_HEAD = bytes([0x80 | 11])
+
+
 @dataclass(frozen=True)
 class Transaction:
     """A signed transfer. `unlocks[i]` are the proofs for `inputs[i]`.
@@ -193,7 +198,21 @@ class Transaction:
         return [*self.unsigned_items(), list(self.signatures)]
 
     def to_bytes(self) -> bytes:
-        return encode(self.to_item())
+        return self._signed_bytes
+
+    @cached_property
+    def _unsigned_bytes(self) -> bytes:
+        """The canonical bytes of `unsigned_items()`: what is signed, and most of what is hashed."""
+        return encode(self.unsigned_items())
+
+    @cached_property
+    def _signed_bytes(self) -> bytes:
+        """`encode(to_item())` without encoding the unsigned items twice: a canonical array is its
+        head then its items' encodings, and 10 or 11 items take a one-byte head (0x8a, 0x8b)."""
+        unsigned = self._unsigned_bytes
+        if unsigned[0] != _UNSIGNED_HEAD:  # never: unsigned_items() has 10 items
+            return encode(self.to_item())
+        return _SIGNED_HEAD + unsigned[1:] + encode(list(self.signatures))
 
     @cached_property
     def hash(self) -> Hash:
@@ -205,7 +224,7 @@ class Transaction:
 
     @cached_property
     def _signing_message(self) -> bytes:
-        return signing_message(self.currency, "transaction", VERSION, encode(self.unsigned_items()))
+        return signing_message(self.currency, "transaction", VERSION, self._unsigned_bytes)
 
     def is_signature_valid(self) -> bool:
         if len(self.signatures) != len(self.issuers):
