@@ -88,7 +88,8 @@ def make_distance_evaluator(
 
 def check_distance(evaluator: DistanceCheck, ctx: RuleContext, key: PublicKey, uid: str) -> None:
     """The candidate is reached by enough sentries within stepMax steps (rules.md §5.3, BR_G76)."""
-    result = evaluator.evaluate(key, x_percent=ctx.params.x_percent)
+    # Only the verdict matters here (R is exact when it fails, and only then is it written).
+    result = evaluator.evaluate(key, x_percent=ctx.params.x_percent, verdict_only=True)
     # Verify R >= xpercent · S.
     if result.outdistanced:
         raise RuleViolation(

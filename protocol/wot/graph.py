@@ -310,18 +310,25 @@ class DistanceCheck:
         while self._version != self._graph._version or self._version % 2:
             self._prepare()
 
-    def evaluate(self, candidate: PublicKey, *, x_percent: float) -> DistanceResult:
-        """The verdict R < xpercent · S for one candidate (a key on no link is reached by none)."""
+    def evaluate(
+        self, candidate: PublicKey, *, x_percent: float, verdict_only: bool = False
+    ) -> DistanceResult:
+        """The verdict R < xpercent · S for one candidate (a key on no link is reached by none).
+
+        `verdict_only`: the search stops at the first level where R ≥ xpercent · S holds, so a
+        passing candidate's R is only a lower bound (enough for the rule: most pass a level before
+        stepMax); an outdistanced candidate's R is exact, as the search then runs to the end.
+        """
         while True:
             self._follow()
             try:
-                result = self._evaluate(candidate, x_percent)
+                result = self._evaluate(candidate, x_percent, verdict_only)
             except RuntimeError:  # a set changed size under the search: the graph moved
                 continue
             if self._graph._version == self._version:
                 return result
 
-    def _evaluate(self, candidate: PublicKey, x_percent: float) -> DistanceResult:
+    def _evaluate(self, candidate: PublicKey, x_percent: float, verdict_only: bool) -> DistanceResult:
         sentries = self._sentries
         start = self._index.get(candidate)
         if start is None:
@@ -330,11 +337,22 @@ class DistanceCheck:
             total = len(sentries)
             return DistanceResult(total, 0, x_percent * total > 0)  # R = 0 < xpercent · S
         own = 1 if start in sentries else 0
+        total = len(sentries) - own
+
+        def passes(count: int) -> bool:
+            """Whether `count` sentries reached (the candidate's own included) pass the rule."""
+            return not count - own < x_percent * total
+
         reached = reached_sentries(
-            self._certifiers, self._certified, sentries, start, self.step_max, self._all_nodes
+            self._certifiers,
+            self._certified,
+            sentries,
+            start,
+            self.step_max,
+            self._all_nodes,
+            enough=passes if verdict_only else None,
         )
         reached -= own
-        total = len(sentries) - own
         return DistanceResult(total, reached, reached < x_percent * total)
 
 
@@ -351,8 +369,13 @@ def reached_sentries(
     start: int,
     step_max: int,
     everyone: Callable[[], frozenset[int]] | None = None,
+    *,
+    enough: Callable[[int], bool] | None = None,
 ) -> int:
     """How many sentries have a path of 0 to `step_max` links towards `start` (`start` included).
+
+    With `enough`, the search may stop after any level where `enough(count)` holds and return that
+    partial count: the caller only wants to know whether the count reaches its threshold.
 
     Levels 1..stepMax−1 grow `seen`, each top-down or bottom-up, whichever is estimated to probe
     fewer set entries: the frontier's certifiers, or the unseen nodes, each probing its certified
@@ -393,8 +416,12 @@ def reached_sentries(
             unseen -= following
         seen |= following
         frontier = following
+        if enough is not None:
+            partial = len(seen & sentries)
+            if enough(partial):
+                return partial
     count = len(seen & sentries)
-    if count == len(sentries):
+    if count == len(sentries) or (enough is not None and enough(count)):
         return count
     bottom_up = _bottom_up_cost(len(sentries) - count, size, len(seen))
     if previous is not None:  # the merged level's fan-out, estimated from the level before

@@ -70,6 +70,14 @@ def check_against_rebuild(data: st.DataObject, state: MemoryState, graph: WebOfT
     for candidate in [*KEYS, STRANGER]:
         want = expected.evaluate(candidate, x_percent=x_percent)
         assert check.evaluate(candidate, x_percent=x_percent) == want, candidate
+        # The rules' verdict-only search: the same verdict, R exact when outdistanced, a lower
+        # bound that still passes otherwise.
+        quick = check.evaluate(candidate, x_percent=x_percent, verdict_only=True)
+        assert (quick.sentries, quick.outdistanced) == (want.sentries, want.outdistanced), candidate
+        if want.outdistanced:
+            assert quick == want, candidate
+        else:
+            assert quick.reached_sentries <= want.reached_sentries, candidate
     candidate = data.draw(st.sampled_from([*KEYS, STRANGER]), label="candidate")
     got = graph.evaluate(candidate, extra_links=extra, d_sen=d_sen, step_max=step_max, x_percent=x_percent)
     assert got == expected.evaluate(candidate, x_percent=x_percent)
