@@ -69,7 +69,9 @@ def last_before(store: LevelStore, moment: int, low: int, high: int) -> int:
 class SeriesCache:
     """The daily series of one store, kept for its head (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, period: int = DAY) -> None:
+        #: Seconds between two points: a day (another period only for benchmarks and tests).
+        self.period = period
         self.head: tuple[int, bytes] | None = None
         #: The whole days' points (the head's partial day is added when answering).
         self.days: list[DayPoint] = []
@@ -96,7 +98,7 @@ class SeriesCache:
         else:
             self.days = []
             self.full_builds += 1
-        days = await self._extend(store, list(self.days), number)
+        days = await self._extend(store, list(self.days), number, self.period)
         head = store.block_summary(number)
         if head is None or store.head_pointer() != pointer:
             return [*days, *([] if head is None else [_point(head, head.median_time, 0)])]
@@ -106,13 +108,13 @@ class SeriesCache:
         return [*self.days, self.last]
 
     @staticmethod
-    async def _extend(store: LevelStore, days: list[DayPoint], head: int) -> list[DayPoint]:
-        """`days` followed by the whole days ended since, up to block `head`."""
+    async def _extend(store: LevelStore, days: list[DayPoint], head: int, period: int) -> list[DayPoint]:
+        """`days` followed by the whole days (of `period` seconds) ended since, up to block `head`."""
         head_time = _median_time(store, head)
         if days:
-            previous, moment = days[-1].number, days[-1].time + DAY
+            previous, moment = days[-1].number, days[-1].time + period
         else:
-            previous, moment = -1, (_median_time(store, 0) // DAY + 1) * DAY
+            previous, moment = -1, (_median_time(store, 0) // period + 1) * period
         count = 0
         while moment <= head_time:
             low = max(previous, 0)
@@ -122,7 +124,7 @@ class SeriesCache:
             summary = store.block_summary(max(number, 0))
             if summary is not None:
                 days.append(_point(summary, moment, number - previous))
-            previous, moment = number, moment + DAY
+            previous, moment = number, moment + period
             count += 1
             if count % DAYS_PER_TURN == 0:
                 await take_turn()
