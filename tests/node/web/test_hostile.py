@@ -1,11 +1,13 @@
 """Hostile input: every parameter bounded and checked, unknown things a 404 page, never a 500,
 and what a user wrote (a uid, a comment, a search) always shown as text."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from protocol.keys import Keypair, pubkey_display
-from tests.node.api.conftest import EVE_UID  # eve's uid is frank's key
+from tests.node.api.conftest import EVE_UID, api_over, http_client  # eve's uid is frank's key
 from tests.node.web.conftest import HOSTILE
 from tests.node.web.html import text_of
 from tests.protocol.chain_builder import Chain
@@ -88,3 +90,15 @@ async def test_hostile_headers_do_not_break_a_page(client: httpx.AsyncClient) ->
         assert answer.status_code == 200
     answer = await client.get("/", headers={"cookie": "lang=<script>"})
     assert answer.status_code == 200 and '<html lang="en">' in answer.text
+
+
+async def test_a_node_without_a_chain_answers_every_page(tmp_path: Path, chain: Chain) -> None:
+    alice = pubkey_display(chain.key("alice"))
+    paths = ["/", "/chain", "/chain/0", "/members", "/members?q=a", "/members/alice", f"/accounts/{alice}"]
+    paths += ["/operator/pending", "/operator/peers", f"/pay/{alice}"]
+    with api_over(tmp_path / "empty", None) as api:
+        async with http_client(api) as http:
+            for path in paths:
+                answer = await http.get(path)
+                assert answer.status_code in (200, 404, 503), (path, answer.status_code)
+                assert answer.headers["content-type"].startswith("text/html")
