@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean web-catalogues
+.PHONY: run test lint typecheck unit bench clean web-catalogues catalogues
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ web-catalogues: $(STAMP)
 	$(BIN)/pybabel extract -F node/web/babel.cfg -k _ --no-location --omit-header -o $(WEB_LOCALE)/june-web.pot node/web
 	$(BIN)/pybabel update -D june-web -i $(WEB_LOCALE)/june-web.pot -d $(WEB_LOCALE) --no-fuzzy-matching
 	$(BIN)/pybabel compile -D june-web -d $(WEB_LOCALE) --statistics
+
+# The wallet's catalogues (docs/wallet.md): the same steps for `june`'s strings (wallet/i18n.py).
+WALLET_LOCALE := wallet/locale
+catalogues: $(STAMP)
+	$(BIN)/pybabel extract -k _ -k N_ -k ngettext:1,2 -k Nn_:1,2 --no-location --omit-header --sort-output -o $(WALLET_LOCALE)/june.pot wallet
+	$(BIN)/pybabel update -D june -i $(WALLET_LOCALE)/june.pot -d $(WALLET_LOCALE) --no-fuzzy-matching
+	$(BIN)/pybabel compile -D june -d $(WALLET_LOCALE) --statistics
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

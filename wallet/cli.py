@@ -18,40 +18,44 @@ from wallet.commands.pay import pay
 from wallet.commands.wot import lookup, wot
 from wallet.context import WalletContext
 from wallet.errors import WalletError
+from wallet.i18n import _, install_for_click
 from wallet.licence import licence
 from wallet.options import json_option
 from wallet.render import emit, humanize
 
 
-@click.group()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+@click.group(
+    help=_("June wallet: your keys stay on this machine; documents are signed here and sent to a node.")
+)
+@click.option("--json", "as_json", is_flag=True, help=_("Print JSON for scripts instead of text."))
 @click.option(
     "--node",
     "nodes",
     multiple=True,
     envvar="JUNE_NODE",
-    help=f"Node API URL, repeatable: asked in order, the next when one fails [env JUNE_NODE; "
-    f"default {DEFAULT_NODE}].",
+    help=_(
+        "Node API URL, repeatable: asked in order, the next when one fails [env JUNE_NODE; default {url}]."
+    ).format(url=DEFAULT_NODE),
 )
 @click.option(
     "--scrypt",
     "use_scrypt",
     is_flag=True,
-    help="Sign with scrypt credentials (asked) instead of the key file.",
+    help=_("Sign with scrypt credentials (asked) instead of the key file."),
 )
 @click.option(
     "--scrypt-params",
     metavar="N,r,p",
-    help="scrypt parameters of the credentials, if not the Ğ1's 4096,16,1 (Silkaj's --nrp).",
+    help=_("scrypt parameters of the credentials, if not the Ğ1's 4096,16,1 (Silkaj's --nrp)."),
 )
 @click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Key file [default: ~/.config/june/key.json].",
+    help=_("Key file [default: ~/.config/june/key.json]."),
 )
-@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--full-pubkey", is_flag=True, help="Show whole public keys, not shortened ones.")
-@click.version_option(package_name="june", prog_name="june")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help=_("Do not ask for confirmation."))
+@click.option("--full-pubkey", is_flag=True, help=_("Show whole public keys, not shortened ones."))
+@click.version_option(package_name="june", prog_name="june", help=_("Show the version and exit."))
 @click.pass_context
 def june(
     ctx: click.Context,
@@ -63,7 +67,7 @@ def june(
     assume_yes: bool,
     full_pubkey: bool,
 ) -> None:
-    """June wallet: your keys stay on this machine; documents are signed here and sent to a node."""
+    """The global options, kept in the context every command receives."""
     wallet = ctx.ensure_object(WalletContext)
     wallet.json = as_json
     wallet.nodes = [url for entry in nodes for url in entry.split()] or [DEFAULT_NODE]
@@ -73,18 +77,23 @@ def june(
     wallet.key_file = key_file
     wallet.assume_yes = assume_yes
     if use_scrypt and key_file is not None:
-        raise click.UsageError("choose --scrypt or --key-file, not both")
+        raise click.UsageError(_("choose --scrypt or --key-file, not both"))
 
 
-@click.command("node")
+@click.command("node", help=_("The configured nodes: their head, and whether they agree."))
 @json_option
 @click.pass_obj
 def node_command(ctx: WalletContext) -> None:
-    """The configured nodes: their head, and whether they agree."""
+    """Ask every node for its head, so a member sees when they disagree."""
     heads = NodeClient(ctx.nodes).check_agreement()
     rows = [{"node": url, "head": head} for url, head in heads]
     human = "\n".join(
-        f"{url}: " + ("does not answer" if head is None else f"block #{head['number']} {head['hash'][:16]}…")
+        f"{url}: "
+        + (
+            _("does not answer")
+            if head is None
+            else _("block #{number} {hash}…").format(number=head["number"], hash=head["hash"][:16])
+        )
         for url, head in heads
     )
     emit(ctx, {"nodes": rows, "agree": len({(h["number"], h["hash"]) for _, h in heads if h}) <= 1}, human)
@@ -111,20 +120,21 @@ for _command in (
 
 
 def main() -> None:
+    install_for_click()
     try:
         june.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(_("aborted"), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except WalletError as exc:
-        click.echo(f"error: {humanize(str(exc), None)}", err=True)
+        click.echo(_("error: {message}").format(message=humanize(str(exc), None)), err=True)
         sys.exit(exc.exit_code)
     except ProtocolError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=exc), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo(_("interrupted"), err=True)
         sys.exit(130)

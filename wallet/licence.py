@@ -8,6 +8,7 @@ its wording; it binds no one to June the software, only members to each other.
 import click
 
 from wallet.context import WalletContext
+from wallet.i18n import _
 from wallet.options import json_option
 from wallet.render import emit
 
@@ -61,9 +62,10 @@ exchange with it.
 """
 
 
-@click.command()
+@click.command(
+    help=_("The licence a member accepts when joining and certifying."),
+)
 @json_option
 @click.pass_obj
 def licence(ctx: WalletContext) -> None:
-    """The licence a member accepts when joining and certifying."""
     emit(ctx, {"licence": LICENCE}, LICENCE.rstrip("\n"))

@@ -29,6 +29,7 @@ from protocol.documents import BlockRef, Input, Output, SigProof, Transaction, T
 from protocol.documents.transaction import MAX_COMMENT_LENGTH, MAX_LINES, Source
 from protocol.keys import Keypair
 from wallet.errors import WalletError
+from wallet.i18n import _
 
 #: Chained consolidation levels a payment may use (a block holds chains of depth at most 5).
 MAX_CHAIN_DEPTH = 4
@@ -78,33 +79,41 @@ def build_payment(
     """
     if everything_to is not None:
         if recipients or change_to is not None:
-            raise UnpayableAmount("sending everything goes to one recipient, with no change")
+            raise UnpayableAmount(_("sending everything goes to one recipient, with no change"))
         if not sources:
-            raise NotEnoughMoney("nothing to send: the account is empty")
+            raise NotEnoughMoney(_("nothing to send: the account is empty"))
         change_to, chosen = everything_to, list(sources)
     else:
         if not recipients:
-            raise UnpayableAmount("no recipient")
+            raise UnpayableAmount(_("no recipient"))
         if any(cents <= 0 for _, cents in recipients):
-            raise UnpayableAmount("every amount must be positive")
+            raise UnpayableAmount(_("every amount must be positive"))
         asked = sum(cents for _, cents in recipients)
         balance = sum(s.cents for s in sources)
         if asked > balance:
             raise NotEnoughMoney(
-                f"not enough money: balance {format_cents(balance)}, asked {format_cents(asked)}"
+                _("not enough money: balance {balance}, asked {asked}").format(
+                    balance=format_cents(balance), asked=format_cents(asked)
+                )
             )
         chosen = _choose(sources, asked)
     if len(comment) > MAX_COMMENT_LENGTH:
-        raise UnpayableAmount(f"the comment has {len(comment)} characters, at most {MAX_COMMENT_LENGTH}")
+        raise UnpayableAmount(
+            _("the comment has {count} characters, at most {most}").format(
+                count=len(comment), most=MAX_COMMENT_LENGTH
+            )
+        )
     limit = max_inputs(len(recipients) + 2, comment)
     if limit < 1:
-        raise UnpayableAmount(f"{len(recipients)} recipients do not fit in one transaction")
+        raise UnpayableAmount(
+            _("{count} recipients do not fit in one transaction").format(count=len(recipients))
+        )
     transactions: list[Transaction] = []
     depth = 0
     while len(chosen) > limit:
         depth += 1
         if depth > MAX_CHAIN_DEPTH:
-            raise UnpayableAmount("this payment needs too many small sources: send a smaller amount first")
+            raise UnpayableAmount(_("this payment needs too many small sources: send a smaller amount first"))
         gathered: list[Spendable] = []
         whole = max_inputs(2, "")
         for start in range(0, len(chosen), whole):
@@ -197,8 +206,15 @@ def _transaction(
         if cents % unit:
             lower, upper = cents - cents % unit, cents - cents % unit + unit
             raise UnpayableAmount(
-                f"the money is now written in units of {format_cents(unit)}: {format_cents(cents)} cannot be "
-                f"paid exactly, pay {format_cents(lower)} or {format_cents(upper)}"
+                _(
+                    "the money is now written in units of {unit}: {amount} cannot be paid exactly, "
+                    "pay {lower} or {upper}"
+                ).format(
+                    unit=format_cents(unit),
+                    amount=format_cents(cents),
+                    lower=format_cents(lower),
+                    upper=format_cents(upper),
+                )
             )
         outputs.append(Output(cents // unit, base, sig_condition(key)))
     change = sum(s.cents for s in inputs) - sum(cents for _, cents in recipients)

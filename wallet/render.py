@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from wallet.context import WalletContext
+from wallet.i18n import _, ngettext
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 #: Width of tables written to a file or a pipe, where no terminal says how wide a line may be:
@@ -48,11 +49,14 @@ def date(timestamp: int | None) -> str:
 def duration(seconds: int) -> str:
     """A span in the largest unit that reads naturally: "3 days", "5 hours", "12 minutes"."""
     seconds = abs(seconds)
-    for size, unit in ((_DAY, "day"), (_HOUR, "hour"), (_MINUTE, "minute")):
-        if seconds >= size or size == _MINUTE:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    raise AssertionError("unreachable")
+    if seconds >= _DAY:
+        count = seconds // _DAY
+        return ngettext("{count} day", "{count} days", count).format(count=count)
+    if seconds >= _HOUR:
+        count = seconds // _HOUR
+        return ngettext("{count} hour", "{count} hours", count).format(count=count)
+    count = seconds // _MINUTE
+    return ngettext("{count} minute", "{count} minutes", count).format(count=count)
 
 
 def moment(timestamp: int | None, now: int | None) -> str:
@@ -64,12 +68,10 @@ def moment(timestamp: int | None, now: int | None) -> str:
         return date(timestamp)
     delta = timestamp - now
     if abs(delta) < _MINUTE:
-        return f"now, {date(timestamp)}"
-    return (
-        f"in {duration(delta)}, {date(timestamp)}"
-        if delta > 0
-        else f"{duration(delta)} ago, {date(timestamp)}"
-    )
+        return _("now, {date}").format(date=date(timestamp))
+    if delta > 0:
+        return _("in {span}, {date}").format(span=duration(delta), date=date(timestamp))
+    return _("{span} ago, {date}").format(span=duration(delta), date=date(timestamp))
 
 
 def humanize(text: str, now: int | None) -> str:

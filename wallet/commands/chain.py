@@ -14,6 +14,7 @@ from protocol.amounts import format_cents
 from wallet.client import NodeClient, Refused
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
+from wallet.i18n import _
 from wallet.options import json_option
 from wallet.render import console, date, emit
 
@@ -67,14 +68,19 @@ def fetch_blocks(client: NodeClient, start: int, count: int) -> list[dict[str, A
     return blocks
 
 
-@click.command()
-@click.option("--last", "last", type=click.IntRange(1, MAX_BLOCKS), help="The latest N blocks [default 20].")
-@click.option("--from", "start", type=click.IntRange(min=0), help="Blocks from this number on.")
-@click.option("--limit", type=click.IntRange(1, MAX_BLOCKS), help="How many blocks from --from [default 20].")
+@click.command(
+    help=_("The latest blocks (or those from a number on): time, issuer, members, UD, documents."),
+)
+@click.option(
+    "--last", "last", type=click.IntRange(1, MAX_BLOCKS), help=_("The latest N blocks [default 20].")
+)
+@click.option("--from", "start", type=click.IntRange(min=0), help=_("Blocks from this number on."))
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_BLOCKS), help=_("How many blocks from --from [default 20].")
+)
 @json_option
 @click.pass_obj
 def blocks(ctx: WalletContext, last: int | None, start: int | None, limit: int | None) -> None:
-    """The latest blocks (or those from a number on): time, issuer, members, UD, documents."""
     if last is not None and start is not None:
         raise click.UsageError("choose --last or --from, not both")
     if last is not None and limit is not None:
@@ -121,11 +127,12 @@ def hash_pattern(difficulty: int) -> str:
     return "0" * zeros + f"[0-{15 - rest:X}]"
 
 
-@click.command()
+@click.command(
+    help=_("The proof-of-work each member forging the next block must find (their personalised difficulty)."),
+)
 @json_option
 @click.pass_obj
 def difficulty(ctx: WalletContext) -> None:
-    """The proof-of-work each member forging the next block must find (their personalised difficulty)."""
     client = ctx.client()
     try:
         answer: dict[str, Any] = client.get("/difficulties")

@@ -20,6 +20,7 @@ from wallet.client import NodeClient, Refused
 from wallet.commands.documents import chain_time
 from wallet.context import WalletContext
 from wallet.errors import WalletError
+from wallet.i18n import _
 from wallet.journal import FINAL_STATES, remember_outcome, sent_documents
 from wallet.options import json_option
 from wallet.render import emit, humanize, moment
@@ -108,20 +109,24 @@ def dropped(client: NodeClient, days: int, now: int | None) -> list[dict[str, An
     return problems
 
 
-@click.command()
+@click.command(
+    help=_(
+        "For cron: exit 0 when nothing needs you within N days, else 3 with the reasons "
+        "(membership ending, certifications running out, a document you sent dropped). WHO: "
+        "default you."
+    ),
+)
 @click.argument("who", required=False)
 @click.option(
     "--days",
     default=WARN_DAYS,
     show_default=True,
     type=click.IntRange(min=0, max=3650),
-    help="How many days ahead to look.",
+    help=_("How many days ahead to look."),
 )
 @json_option
 @click.pass_obj
 def check(ctx: WalletContext, who: str | None, days: int) -> None:
-    """For cron: exit 0 when nothing needs you within N days, else 3 with the reasons (membership
-    ending, certifications running out, a document you sent dropped). WHO: default you."""
     client = ctx.client()
     who = who or pubkey_to_base58(ctx.public_key())
     try:

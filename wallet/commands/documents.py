@@ -11,6 +11,7 @@ import click
 
 from wallet.context import WalletContext
 from wallet.errors import InputError
+from wallet.i18n import N_, _
 from wallet.options import json_option
 from wallet.render import emit, humanize, moment
 
@@ -28,25 +29,35 @@ def describe_answer(answer: dict[str, Any], now: int | None = None) -> str:
     Times read as moments from `now`, the chain's median time, when given."""
     result = str(answer["result"])
     if result == "waiting":
-        until = _when(answer.get("until"), now)
-        return f"waiting: {_reason(answer.get('reason'), now)}" + (f" (valid from {until})" if until else "")
-    return result
+        return _waiting(answer, now)
+    return _(result) if result in ANSWERS else result
 
 
 def describe_status(status: dict[str, Any], now: int | None = None) -> str:
     """A node's `GET /documents/{hash}` answer, in words (times as moments from `now`)."""
     state = str(status["state"])
     if state == "written":
-        return f"written in block #{status['block']}"
+        return _("written in block #{number}").format(number=status["block"])
     if state == "pending":
         expires = _when(status.get("expires"), now)
-        return "pending: valid, waiting for a block" + (f" (or void after {expires})" if expires else "")
+        said = _("pending: valid, waiting for a block")
+        return said + (_(" (or void after {moment})").format(moment=expires) if expires else "")
     if state == "waiting":
-        until = _when(status.get("until"), now)
-        return f"waiting: {_reason(status.get('reason'), now)}" + (f" (valid from {until})" if until else "")
+        return _waiting(status, now)
     if state == "dropped":
-        return f"dropped: {_reason(status.get('reason'), now)}"
-    return "unknown to this node (never sent here, or forgotten long ago)"
+        return _("dropped: {reason}").format(reason=_reason(status.get("reason"), now))
+    return _("unknown to this node (never sent here, or forgotten long ago)")
+
+
+def _waiting(answer: dict[str, Any], now: int | None) -> str:
+    """Waiting: the node's reason (in its words), and from when the document becomes valid."""
+    until = _when(answer.get("until"), now)
+    said = _("waiting: {reason}").format(reason=_reason(answer.get("reason"), now))
+    return said + (_(" (valid from {moment})").format(moment=until) if until else "")
+
+
+#: A node's answers to a submission, as the wallet says them.
+ANSWERS = (N_("accepted"), N_("known"))
 
 
 def chain_time(client: Any) -> int | None:
@@ -56,16 +67,20 @@ def chain_time(client: Any) -> int | None:
 
 
 def follow_hint(hashes: list[str]) -> str:
-    return "follow it with: june document " + " ".join(hashes) if hashes else ""
+    return _("follow it with: june document {hashes}").format(hashes=" ".join(hashes)) if hashes else ""
 
 
-@click.command()
+@click.command(
+    help=_(
+        "What became of documents you sent (by hash; a prefix names a document still pending): "
+        "pending, waiting (why, until when), written in block N, or dropped (why)."
+    )
+)
 @click.argument("hashes", nargs=-1, required=True)
 @json_option
 @click.pass_obj
 def document(ctx: WalletContext, hashes: tuple[str, ...]) -> None:
-    """What became of documents you sent (by hash; a prefix names a document still pending):
-    pending, waiting (why, until when), written in block N, or dropped (why)."""
+    """Ask the node about each document, by whole hash or pending prefix."""
     client = ctx.client()
     statuses = [client.get(f"/documents/{_full_hash(client, h)}") for h in hashes]
     now = None if ctx.json else chain_time(client)
@@ -84,5 +99,14 @@ def _full_hash(client: Any, text: str) -> str:
     matches = [p["hash"] for p in client.get("/pending") if str(p["hash"]).startswith(text)]
     if len(matches) == 1:
         return str(matches[0])
-    reason = "matches several pending documents" if matches else "starts no pending document's hash"
-    raise InputError(f"{text!r} {reason}: give the whole hash (64 characters)")
+    if matches:
+        raise InputError(
+            _("{text} matches several pending documents: give the whole hash (64 characters)").format(
+                text=repr(text)
+            )
+        )
+    raise InputError(
+        _("{text} starts no pending document's hash: give the whole hash (64 characters)").format(
+            text=repr(text)
+        )
+    )

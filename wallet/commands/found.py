@@ -28,18 +28,21 @@ from protocol.keys import checksum, pubkey_display, pubkey_to_base58
 from wallet.context import WalletContext
 from wallet.errors import InputError
 from wallet.files import read_bounded, write_private_file
+from wallet.i18n import _
 from wallet.licence import CERTIFYING
 from wallet.options import json_option
 from wallet.render import emit
 
 OUT = click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write (new)."
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=_("File to write (new).")
 )
 
 
-@click.group()
+@click.group(
+    help=_("Found a new currency with other founders, offline: sign your identity, certify theirs."),
+)
 def found() -> None:
-    """Found a new currency with other founders, offline: sign your identity, certify theirs."""
+    pass
 
 
 def _refuse_existing(path: Path) -> None:
@@ -66,14 +69,15 @@ def read_identity_file(path: Path) -> FounderIdentity:
     return founder
 
 
-@found.command()
+@found.command(
+    help=_("Sign your identity UID and your membership of the new currency, into a file for the others."),
+)
 @click.argument("uid")
-@click.option("--currency", required=True, help="Name of the new currency, the same for every founder.")
+@click.option("--currency", required=True, help=_("Name of the new currency, the same for every founder."))
 @OUT
 @json_option
 @click.pass_obj
 def identity(ctx: WalletContext, uid: str, currency: str, out: Path) -> None:
-    """Sign your identity UID and your membership of the new currency, into a file for the others."""
     check_currency_name(currency)
     check_uid(uid)
     _refuse_existing(out)
@@ -95,13 +99,14 @@ def identity(ctx: WalletContext, uid: str, currency: str, out: Path) -> None:
     )
 
 
-@found.command()
+@found.command(
+    help=_("Certify the founders whose identity FILES you were given (check each key with its owner)."),
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @OUT
 @json_option
 @click.pass_obj
 def certify(ctx: WalletContext, files: tuple[Path, ...], out: Path) -> None:
-    """Certify the founders whose identity FILES you were given (check each key with its owner)."""
     _refuse_existing(out)
     founders = [read_identity_file(path) for path in files]
     currencies = sorted({f.currency for f in founders})

@@ -31,34 +31,38 @@ from protocol.keys import SEED_SIZE, Keypair, checksum, parse_pubkey, pubkey_dis
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.files import read_bounded, write_private_file
+from wallet.i18n import _
 from wallet.keystore import default_keyfile, write_new_keyfile
 from wallet.options import json_option
 from wallet.render import emit
 from wallet.secrets import read_new_passphrase, read_secret
 
 
-@click.group()
+@click.group(
+    help=_("Your keys: they never leave this machine."),
+)
 def keys() -> None:
-    """Your keys: they never leave this machine."""
+    pass
 
 
-@keys.command()
-@click.option("--scrypt", "use_scrypt", is_flag=True, help="Same as the global --scrypt.")
+@keys.command(
+    help=_(
+        "Print the public key with its checksum: of the account named by the global options "
+        "(--key-file in any format, --scrypt, --scrypt-params).\n\n"
+        "A June key file, PubSec, WIF or seed file gives its key without a passphrase; an EWIF or "
+        "DEWIF asks for it; --scrypt asks for the secret identifier then the password."
+    ),
+)
+@click.option("--scrypt", "use_scrypt", is_flag=True, help=_("Same as the global --scrypt."))
 @click.option(
     "--file",
     "keyfile",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Same as the global --key-file.",
+    help=_("Same as the global --key-file."),
 )
 @json_option
 @click.pass_obj
 def show(ctx: WalletContext, use_scrypt: bool, keyfile: Path | None) -> None:
-    """Print the public key with its checksum: of the account named by the global options
-    (--key-file in any format, --scrypt, --scrypt-params).
-
-    A June key file, PubSec, WIF or seed file gives its key without a passphrase; an EWIF or DEWIF
-    asks for it; --scrypt asks for the secret identifier then the password.
-    """
     ctx.use_scrypt = ctx.use_scrypt or use_scrypt
     if keyfile is not None:
         ctx.key_file = keyfile
@@ -68,13 +72,17 @@ def show(ctx: WalletContext, use_scrypt: bool, keyfile: Path | None) -> None:
     emit(ctx, {"pubkey": pubkey_to_base58(key), "checksum": checksum(key)}, pubkey_display(key))
 
 
-@keys.command("checksum")
+@keys.command(
+    "checksum",
+    help=_(
+        "Give a public key its checksum (KEY is `base58`), or verify one (KEY is `base58:CHK`): "
+        "exit status 1 when the written checksum is not the key's."
+    ),
+)
 @click.argument("key")
 @json_option
 @click.pass_obj
 def checksum_command(ctx: WalletContext, key: str) -> None:
-    """Give a public key its checksum (KEY is `base58`), or verify one (KEY is `base58:CHK`):
-    exit status 1 when the written checksum is not the key's."""
     encoded, sep, given = key.strip().partition(":")
     try:
         raw = parse_pubkey(encoded)
@@ -98,16 +106,19 @@ def checksum_command(ctx: WalletContext, key: str) -> None:
     )
 
 
-@keys.command()
-@click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@keys.command(
+    help=_(
+        "Create a new random key and write it to an encrypted key file (never overwrites one).\n\n"
+        "The passphrase must have at least 8 characters; key files made earlier with a shorter "
+        "one still open."
+    ),
+)
+@click.option(
+    "--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help=_("Where to write it.")
+)
 @json_option
 @click.pass_obj
 def generate(ctx: WalletContext, keyfile: Path | None) -> None:
-    """Create a new random key and write it to an encrypted key file (never overwrites one).
-
-    The passphrase must have at least 8 characters; key files made earlier with a shorter one
-    still open.
-    """
     path = keyfile or default_keyfile()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")
@@ -122,7 +133,15 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
     )
 
 
-@keys.command("export")
+@keys.command(
+    "export",
+    help=_(
+        "Write your account (the global --scrypt or --key-file) to PATH for another Ğ1 client "
+        "(Silkaj, DuniterPy, Cesium, Ğecko); mode 0600, never overwritten.\n\n"
+        "EWIF and DEWIF ask for the new file's passphrase (at least 8 characters) after the "
+        "account's own secrets."
+    ),
+)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format",
@@ -130,24 +149,18 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
     type=click.Choice(EXPORT_FORMATS),
     default=PUBSEC,
     show_default=True,
-    help="pubsec, wif and seed are in clear; ewif and dewif are encrypted under a new passphrase.",
+    help=_("pubsec, wif and seed are in clear; ewif and dewif are encrypted under a new passphrase."),
 )
 @click.option(
     "--currency",
     type=click.Choice(list(DEWIF_CURRENCIES)),
     default="g1",
     show_default=True,
-    help="The currency a DEWIF names.",
+    help=_("The currency a DEWIF names."),
 )
 @json_option
 @click.pass_obj
 def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) -> None:
-    """Write your account (the global --scrypt or --key-file) to PATH for another Ğ1 client
-    (Silkaj, DuniterPy, Cesium, Ğecko); mode 0600, never overwritten.
-
-    EWIF and DEWIF ask for the new file's passphrase (at least 8 characters) after the account's
-    own secrets.
-    """
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites it")
     keypair = ctx.keypair()
@@ -179,19 +192,23 @@ def read_key_text(path: Path) -> str:
     return read_bounded(path, MAX_KEY_TEXT_SIZE, "a key file").decode("utf-8", errors="replace")
 
 
-@keys.command("import")
+@keys.command(
+    "import",
+    help=_(
+        "Import a key in any Ğ1 format (detected: June key file, PubSec, WIF, EWIF, DEWIF, seed "
+        "hex) into an encrypted June key file (never overwrites one).\n\n"
+        "An EWIF, DEWIF or June key file first asks for its own passphrase. The new key file's "
+        "passphrase must have at least 8 characters; key files made earlier with a shorter one "
+        "still open."
+    ),
+)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@click.option(
+    "--file", "keyfile", type=click.Path(dir_okay=False, path_type=Path), help=_("Where to write it.")
+)
 @json_option
 @click.pass_obj
 def import_keys(ctx: WalletContext, source: Path, keyfile: Path | None) -> None:
-    """Import a key in any Ğ1 format (detected: June key file, PubSec, WIF, EWIF, DEWIF, seed hex)
-    into an encrypted June key file (never overwrites one).
-
-    An EWIF, DEWIF or June key file first asks for its own passphrase. The new key file's
-    passphrase must have at least 8 characters; key files made earlier with a shorter one still
-    open.
-    """
     path = keyfile or default_keyfile()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites a key file")

@@ -29,6 +29,7 @@ from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.files import read_bounded
+from wallet.i18n import N_, _, ngettext
 from wallet.journal import remember_sent
 from wallet.options import json_option
 from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
@@ -85,13 +86,17 @@ def named_accounts(ctx: WalletContext, client: NodeClient, who: tuple[str, ...])
     return [resolve(client, text) for text in who]
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Balance of your account, or of each WHO (uids or public keys) and their total, in units "
+        "and in UD. Needs no passphrase."
+    )
+)
 @click.argument("who", nargs=-1)
 @json_option
 @click.pass_obj
 def balance(ctx: WalletContext, who: tuple[str, ...]) -> None:
-    """Balance of your account, or of each WHO (uids or public keys) and their total, in units
-    and in UD. Needs no passphrase."""
+    """Read balances without the secret: a public key is enough."""
     client = ctx.client()
     accounts = named_accounts(ctx, client, who)
     money = current_money(client)
@@ -113,14 +118,26 @@ def balance(ctx: WalletContext, who: tuple[str, ...]) -> None:
         )
     total = sum(row["balance"] for row in rows)
     lines = [
-        f"{labels(parse_pubkey(row['pubkey']))}: {format_cents(row['balance'])} "
-        f"({format_ud(row['balance'], ud)}) in {row['sources']} source(s)"
+        ngettext(
+            "{who}: {amount} ({ud}) in {count} source",
+            "{who}: {amount} ({ud}) in {count} sources",
+            row["sources"],
+        ).format(
+            who=labels(parse_pubkey(row["pubkey"])),
+            amount=format_cents(row["balance"]),
+            ud=format_ud(row["balance"], ud),
+            count=row["sources"],
+        )
         for row in rows
     ]
     if len(rows) == 1:
         emit(ctx, rows[0] | {"dividend_cents": ud}, lines[0])
         return
-    lines.append(f"total: {format_cents(total)} ({format_ud(total, ud)}) in {len(rows)} accounts")
+    lines.append(
+        _("total: {amount} ({ud}) in {count} accounts").format(
+            amount=format_cents(total), ud=format_ud(total, ud), count=len(rows)
+        )
+    )
     data = {"accounts": rows, "total": total, "total_ud": _ud_text(total, ud), "dividend_cents": ud}
     emit(ctx, data, "\n".join(lines))
 
@@ -159,14 +176,16 @@ def read_recipients_file(path: Path) -> list[tuple[str, str, bool]]:
         parts = line.split()
         if len(parts) != 2:
             raise InputError(
-                f"{path}:{number}: expected "
-                + ("AMOUNT PUBKEY (Silkaj's form)" if silkaj else "RECIPIENT AMOUNT")
-                + f", got {line[:80]!r}"
+                _("{where}: expected {form}, got {line}").format(
+                    where=f"{path}:{number}",
+                    form=_("AMOUNT PUBKEY (Silkaj's form)") if silkaj else _("RECIPIENT AMOUNT"),
+                    line=repr(line[:80]),
+                )
             )
         recipient, amount = (parts[1], parts[0]) if silkaj else (parts[0], parts[1])
         found.append((recipient, amount, in_ud))
     if not found:
-        raise InputError(f"{path}: no recipient in the file")
+        raise InputError(_("{path}: no recipient in the file").format(path=path))
     return found
 
 
@@ -193,44 +212,67 @@ def _dust_message(
     for loss in found:
         if loss.key == me:
             lines.append(
-                f"This payment would leave {format_cents(loss.after)} on your account: below "
-                f"{format_cents(minimum)}, the 1-unit rule destroys it. Instead:"
+                _(
+                    "This payment would leave {left} on your account: below {minimum}, the 1-unit rule "
+                    "destroys it. Instead:"
+                ).format(left=format_cents(loss.after), minimum=format_cents(minimum))
             )
-            lines.append("  • send everything to the recipient: june send --all RECIPIENT")
+            lines.append("  • " + _("send everything to the recipient: june send --all RECIPIENT"))
             if asked_total is not None and loss.before - minimum > 0:
                 lines.append(
-                    f"  • send at most {format_cents(loss.before - minimum)} in all, so that "
-                    f"{format_cents(minimum)} stays"
+                    "  • "
+                    + _("send at most {most} in all, so that {minimum} stays").format(
+                        most=format_cents(loss.before - minimum), minimum=format_cents(minimum)
+                    )
                 )
         else:
             lines.append(
-                f"{labels(loss.key)} would hold only {format_cents(loss.after)} after this payment: below "
-                f"{format_cents(minimum)}, the 1-unit rule destroys it. Instead:"
+                _(
+                    "{who} would hold only {left} after this payment: below {minimum}, the 1-unit rule "
+                    "destroys it. Instead:"
+                ).format(who=labels(loss.key), left=format_cents(loss.after), minimum=format_cents(minimum))
             )
-            lines.append(f"  • pay at least {format_cents(minimum - loss.before)} to it")
+            lines.append(
+                "  • " + _("pay at least {least} to it").format(least=format_cents(minimum - loss.before))
+            )
     lines.append(
-        f"  • or pay anyway and let {format_cents(sum(f.after for f in found))} be destroyed: --allow-dust"
+        "  • "
+        + _("or pay anyway and let {destroyed} be destroyed: --allow-dust").format(
+            destroyed=format_cents(sum(f.after for f in found))
+        )
     )
     return "\n".join(lines)
 
 
-@click.command()
-@click.argument("pairs", nargs=-1, metavar="RECIPIENT AMOUNT [RECIPIENT AMOUNT]...")
-@click.option("--comment", default="", help="A comment written in the transaction (public).")
-@click.option("--ud", "in_ud", is_flag=True, help=f"Amounts are in UD, not in units (rounded {UD_ROUNDING}).")
+@click.command(
+    help=_(
+        "Pay one or several recipients (uid, @uid, public key or KEY:CHK); the change comes back to you.\n\n"
+        "`june send --all RECIPIENT` empties the account into RECIPIENT, leaving nothing to destroy."
+    )
+)
+@click.argument("pairs", nargs=-1, metavar=_("RECIPIENT AMOUNT [RECIPIENT AMOUNT]..."))
+@click.option("--comment", default="", help=_("A comment written in the transaction (public)."))
+@click.option(
+    "--ud",
+    "in_ud",
+    is_flag=True,
+    help=_("Amounts are in UD, not in units (rounded {rounding}).").format(rounding=_(UD_ROUNDING)),
+)
 @click.option(
     "--file",
     "recipients_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read recipients from FILE: `RECIPIENT AMOUNT` per line (Silkaj's ABSOLUTE/RELATIVE files too).",
+    help=_("Read recipients from FILE: `RECIPIENT AMOUNT` per line (Silkaj's ABSOLUTE/RELATIVE files too)."),
 )
-@click.option("--all", "send_all", is_flag=True, help="Send everything on the account to one RECIPIENT.")
-@click.option("--change", "change_text", metavar="KEY", help="Send the change to this key instead of yours.")
-@click.option("--dry-run", is_flag=True, help="Build and sign, show the documents, send nothing.")
+@click.option("--all", "send_all", is_flag=True, help=_("Send everything on the account to one RECIPIENT."))
+@click.option(
+    "--change", "change_text", metavar="KEY", help=_("Send the change to this key instead of yours.")
+)
+@click.option("--dry-run", is_flag=True, help=_("Build and sign, show the documents, send nothing."))
 @click.option(
     "--allow-dust",
     is_flag=True,
-    help="Pay even if an account is left below 1.00, which the 1-unit rule then destroys.",
+    help=_("Pay even if an account is left below 1.00, which the 1-unit rule then destroys."),
 )
 @json_option
 @click.pass_obj
@@ -245,27 +287,24 @@ def send(
     dry_run: bool,
     allow_dust: bool,
 ) -> None:
-    """Pay one or several recipients (uid, @uid, public key or KEY:CHK); the change comes back to you.
-
-    `june send --all RECIPIENT` empties the account into RECIPIENT, leaving nothing to destroy.
-    """
+    """Read who is paid how much (arguments, a file, or everything to one), then `pay_out`."""
     client = ctx.client()
     money = current_money(client)
     ud = money["dividend_cents"]
     everything: Named | None = None
     if send_all:
         if len(pairs) != 1 or recipients_file is not None or change_text is not None:
-            raise click.UsageError("--all takes exactly one RECIPIENT, no amount, no --file nor --change")
+            raise click.UsageError(_("--all takes exactly one RECIPIENT, no amount, no --file nor --change"))
         everything = resolve(client, pairs[0])
         payments: list[Payment] = []
     else:
         if len(pairs) % 2:
-            raise click.UsageError("give a RECIPIENT and an AMOUNT for each payment")
+            raise click.UsageError(_("give a RECIPIENT and an AMOUNT for each payment"))
         asked = [(text, amount, in_ud) for text, amount in zip(pairs[::2], pairs[1::2], strict=True)]
         if recipients_file is not None:
             asked += read_recipients_file(recipients_file)
         if not asked:
-            raise click.UsageError("give a RECIPIENT and an AMOUNT, or --file, or --all RECIPIENT")
+            raise click.UsageError(_("give a RECIPIENT and an AMOUNT, or --file, or --all RECIPIENT"))
         payments = _payments(client, asked, ud)
     change_to = None if change_text is None else resolve(client, change_text).key
     pay_out(
@@ -306,7 +345,7 @@ def pay_out(
     node = client.get("/node")
     head = node["head"]
     if head is None:
-        raise WalletError("the node has no chain yet")
+        raise WalletError(_("the node has no chain yet"))
     mine = account_balance(client, me)
     transactions = build_payment(
         keypair,
@@ -331,22 +370,34 @@ def pay_out(
     total = int(mine["balance"]) if everything else sum(p.cents for p in payments)
     if losses and not allow_dust:
         raise DustRefused(_dust_message(losses, me, labels, unit_base, None if everything else total))
-    shown = [f"{format_cents(p.cents)} ({format_ud(p.cents, ud)}) to {labels(p.named.key)}" for p in payments]
+    shown = [
+        _("{amount} ({ud}) to {who}").format(
+            amount=format_cents(p.cents), ud=format_ud(p.cents, ud), who=labels(p.named.key)
+        )
+        for p in payments
+    ]
     if everything is not None:
-        shown = [f"everything, {format_cents(total)} ({format_ud(total, ud)}), to {labels(everything.key)}"]
+        shown = [
+            _("everything, {amount} ({ud}), to {who}").format(
+                amount=format_cents(total), ud=format_ud(total, ud), who=labels(everything.key)
+            )
+        ]
     after = balances[me] + changes.get(me, 0)
-    summary = f"{'; '.join(shown)}. Your balance after: {format_cents(after if after >= 0 else 0)}"
+    summary = _("{payments}. Your balance after: {balance}").format(
+        payments="; ".join(shown), balance=format_cents(after if after >= 0 else 0)
+    )
     if change_to is not None:
-        summary += f"; the change goes to {labels(change_to)}"
+        summary += _("; the change goes to {who}").format(who=labels(change_to))
     if losses:
-        summary += ". DESTROYED by the 1-unit rule: " + ", ".join(
-            f"{format_cents(loss.after)} of {labels(loss.key)}" for loss in losses
+        summary += _(". DESTROYED by the 1-unit rule: ") + ", ".join(
+            _("{amount} of {who}").format(amount=format_cents(loss.after), who=labels(loss.key))
+            for loss in losses
         )
     if dry_run:
         _show_documents(ctx, transactions, summary, labels, extra or {})
         return
     if not ctx.assume_yes and not ctx.json:
-        click.confirm(f"Send {summary}?", abort=True, err=True)
+        click.confirm(_("Send {summary}?").format(summary=summary), abort=True, err=True)
     answers = [client.submit(tx.to_bytes()) for tx in transactions]
     _remember(answers, shown)
     hashes = [str(a["hash"]) for a in answers]
@@ -360,8 +411,12 @@ def pay_out(
             "destroyed": sum(loss.after for loss in losses),
         }
         | (extra or {}),
-        f"Sent {'; '.join(shown)} in {len(transactions)} transaction(s); "
-        "it is final once written in a block.\n"
+        ngettext(
+            "Sent {payments} in {count} transaction; it is final once written in a block.",
+            "Sent {payments} in {count} transactions; it is final once written in a block.",
+            len(transactions),
+        ).format(payments="; ".join(shown), count=len(transactions))
+        + "\n"
         + "".join(
             f"  {h[:16]}…  {humanize(describe_answer(a), now)}\n"
             for h, a in zip(hashes, answers, strict=True)
@@ -381,9 +436,9 @@ def _show_documents(
 ) -> None:
     """`--dry-run`: the signed documents, readable, and their bytes for scripts; nothing is sent."""
     documents = [_transaction_view(tx) for tx in transactions]
-    human = [f"Dry run, nothing sent: {summary}"]
+    human = [_("Dry run, nothing sent: {summary}").format(summary=summary)]
     for view in documents:
-        human.append(f"\nTransaction {view['hash']}")
+        human.append("\n" + _("Transaction {hash}").format(hash=view["hash"]))
         human.append(f"  currency   {view['currency']}")
         human.append(f"  blockstamp {view['blockstamp']}")
         human.append(f"  issuers    {', '.join(view['issuers'])}")
@@ -418,11 +473,11 @@ def _transaction_view(tx: Transaction) -> dict[str, Any]:
 
 #: How history kinds read in the table.
 KIND_LABELS = {
-    "dividend": "UD",
-    "received": "received",
-    "sent": "sent",
-    "consolidation": "consolidation (to yourself)",
-    "destroyed": "destroyed by the 1-unit rule",
+    "dividend": N_("UD"),
+    "received": N_("received"),
+    "sent": N_("sent"),
+    "consolidation": N_("consolidation (to yourself)"),
+    "destroyed": N_("destroyed by the 1-unit rule"),
 }
 
 
@@ -436,15 +491,25 @@ def _counterpart(text: str, labels: Labels) -> str:
     return labels(key)
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Payments, UDs and money destroyed by the 1-unit rule on your account (or WHO's), newest "
+        "first, with names. Needs no passphrase."
+    )
+)
 @click.argument("who", required=False)
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=50,
+    show_default=True,
+    help=_("How many entries at most."),
+)
+@click.option("--csv", "as_csv", is_flag=True, help=_("Print CSV."))
 @json_option
 @click.pass_obj
 def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> None:
-    """Payments, UDs and money destroyed by the 1-unit rule on your account (or WHO's), newest
-    first, with names. Needs no passphrase."""
+    """Read an account's history without the secret; names come with the node's answer."""
     client = ctx.client()
     named = named_accounts(ctx, client, (who,) if who else ())[0]
     answer = client.get(f"/history/{pubkey_to_base58(named.key)}", limit=limit)
@@ -458,7 +523,7 @@ def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> No
         [
             str(e["block"]),
             moment(e["time"], None),
-            KIND_LABELS.get(e["kind"], e["kind"]),
+            _(KIND_LABELS[e["kind"]]) if e["kind"] in KIND_LABELS else e["kind"],
             format_cents(int(e["amount"])),
             ", ".join(_counterpart(c, labels) for c in e["counterparts"]),
             e["comment"],
@@ -473,32 +538,37 @@ def history(ctx: WalletContext, who: str | None, limit: int, as_csv: bool) -> No
         writer.writerows(rows)
         click.echo(out.getvalue(), nl=False)
         return
-    table = Table(title=f"History of {labels(named.key)}")
-    for column in ("block", "date", "kind", "amount", "with", "comment"):
-        table.add_column(column, justify="right" if column in ("block", "amount") else "left")
+    table = Table(title=_("History of {who}").format(who=labels(named.key)))
+    columns = (_("block"), _("date"), _("kind"), _("amount"), _("with"), _("comment"))
+    for number, column in enumerate(columns):
+        table.add_column(column, justify="right" if number in (0, 3) else "left")
     for row in rows:
         table.add_row(*row[:6])
     console().print(table)
 
 
-@click.command()
+@click.command(help=_("The money of the currency: UD, monetary mass M, members N, M/N, next dates."))
 @json_option
 @click.pass_obj
 def money(ctx: WalletContext) -> None:
-    """The money of the currency: UD, monetary mass M, members N, M/N, next dates."""
+    """Show the currency's figures as the node computes them."""
     figures = current_money(ctx.client())
     now = figures.get("median_time")
     ud = figures["dividend_cents"]
-    human = "\n".join(
-        [
-            f"UD            {format_cents(ud)}",
-            f"members N     {figures['members']}",
-            f"mass M        {format_cents(figures['monetary_mass'])}",
-            f"M/N           {format_cents(figures['mass_per_member'])} "
-            f"({format_ud(figures['mass_per_member'], ud)})",
-            f"next UD       {moment(figures['next_dividend_time'], now)} "
-            f"({format_cents(figures['next_dividend_cents'])})",
-            f"next reeval.  {moment(figures['next_reevaluation_time'], now)}",
-        ]
-    )
+    rows = [
+        (_("UD"), format_cents(ud)),
+        (_("members N"), str(figures["members"])),
+        (_("mass M"), format_cents(figures["monetary_mass"])),
+        (
+            _("M/N"),
+            f"{format_cents(figures['mass_per_member'])} ({format_ud(figures['mass_per_member'], ud)})",
+        ),
+        (
+            _("next UD"),
+            f"{moment(figures['next_dividend_time'], now)} ({format_cents(figures['next_dividend_cents'])})",
+        ),
+        (_("next reeval."), moment(figures["next_reevaluation_time"], now)),
+    ]
+    width = max(len(label) for label, _value in rows) + 2
+    human = "\n".join(f"{label.ljust(width)}{value}" for label, value in rows)
     emit(ctx, figures, human)

@@ -18,6 +18,7 @@ from wallet.commands.submission import Head, head_of, report, submit
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.files import read_bounded, write_private_file
+from wallet.i18n import _
 from wallet.options import json_option
 from wallet.render import emit, moment
 from wallet.revocation_file import MAX_REVOCATION_FILE, read_revocation, revocation_text
@@ -47,18 +48,24 @@ def _own_revocation(
     return document, identity, head
 
 
-@click.group()
+@click.group(
+    help=_(
+        "Revoke your identity for good: create the document now, keep it offline, publish it if "
+        "your key is lost or stolen."
+    ),
+)
 def revocation() -> None:
-    """Revoke your identity for good: create the document now, keep it offline, publish it if your
-    key is lost or stolen."""
+    pass
 
 
-@revocation.command("create")
+@revocation.command(
+    "create",
+    help=_("Write a signed revocation of your identity to PATH: text, private (0600), never overwritten."),
+)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @click.pass_obj
 def revocation_create(ctx: WalletContext, path: Path) -> None:
-    """Write a signed revocation of your identity to PATH: text, private (0600), never overwritten."""
     client = ctx.client()
     if path.exists():
         raise InputError(f"{path} already exists; June never overwrites it")
@@ -84,12 +91,14 @@ def _describe_file(document: Revocation, headers: dict[str, str]) -> str:
     return f"{uid} ({key})" if uid else key
 
 
-@revocation.command("publish")
+@revocation.command(
+    "publish",
+    help=_("Publish the revocation kept in PATH (no key needed: it is already signed)."),
+)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
 @click.pass_obj
 def revocation_publish(ctx: WalletContext, path: Path) -> None:
-    """Publish the revocation kept in PATH (no key needed: it is already signed)."""
     client = ctx.client()
     document, headers = read_revocation(
         read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
@@ -159,13 +168,17 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
     }
 
 
-@revocation.command("verify")
+@revocation.command(
+    "verify",
+    help=_(
+        "Check the revocation in PATH: readable, signed, for an identity the node knows and that "
+        "is not revoked yet (exit 3 and why otherwise). Needs no key; publishes nothing."
+    ),
+)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
 @click.pass_obj
 def revocation_verify(ctx: WalletContext, path: Path) -> None:
-    """Check the revocation in PATH: readable, signed, for an identity the node knows and that is
-    not revoked yet (exit 3 and why otherwise). Needs no key; publishes nothing."""
     document, headers = read_revocation(
         read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
     )
@@ -187,11 +200,12 @@ def revocation_verify(ctx: WalletContext, path: Path) -> None:
         raise ProblemsFound(f"{path} cannot revoke: {result['problems'][0]}")
 
 
-@click.command()
+@click.command(
+    help=_("Revoke your identity now, for good (creates the revocation and publishes it; needs your key)."),
+)
 @json_option
 @click.pass_obj
 def revoke(ctx: WalletContext) -> None:
-    """Revoke your identity now, for good (creates the revocation and publishes it; needs your key)."""
     client = ctx.client()
     identity = _own_identity(ctx, client)
     if not ctx.assume_yes:

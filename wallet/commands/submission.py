@@ -13,6 +13,7 @@ from wallet.client import NodeClient, Refused
 from wallet.commands.documents import describe_answer, follow_hint
 from wallet.context import WalletContext
 from wallet.errors import WalletError
+from wallet.i18n import _
 from wallet.journal import remember_sent
 from wallet.render import emit, humanize
 
@@ -31,7 +32,7 @@ def head_of(client: NodeClient) -> Head:
     node = client.get("/node")
     head = node["head"]
     if head is None:
-        raise WalletError("the node has no chain yet")
+        raise WalletError(_("the node has no chain yet"))
     return Head(node["currency"], BlockRef(head["number"], parse_hash_hex(head["hash"])), head["median_time"])
 
 
