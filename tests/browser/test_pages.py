@@ -291,7 +291,10 @@ def test_the_language_switch_gives_french_pages_and_back(
         lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
     )
     assert clean_browser.current_url.endswith("/members/@bob")  # back where the reader was
-    assert text_of(clean_browser, "member-status") == "membre"
+    assert text_of(clean_browser, "member-status") == "membre", (
+        "the status word is not translated (a macro imported without context uses the environment's "
+        "null translations)"
+    )
     nav = clean_browser.find_element(By.TAG_NAME, "nav").text
     assert "Blocs" in nav and "Membres" in nav
     # the choice is kept: the next page is French too, its figures written the French way
@@ -331,6 +334,16 @@ def decode_qr(driver: Chrome) -> str:
     code = driver.find_element(By.CSS_SELECTOR, "#payment-qr svg")
     assert code.size["width"] >= 150  # shown big enough for a phone
     image = Image.open(io.BytesIO(code.screenshot_as_png))
+    grey = image.convert("L")
+    width, height = grey.size
+    edges = [(0, 0, width, 1), (0, height - 1, width, height)]  # top, bottom
+    edges += [(0, 0, 1, height), (width - 1, 0, width, height)]  # left, right
+    darkest = min(grey.crop(edge).getextrema()[0] for edge in edges)
+    assert darkest > 200, (
+        "the QR code is cut at its edges, its quiet zone lost (an SVG shown at another size than its "
+        "width attribute, without a viewBox, is cropped, not scaled): "
+        + str(code.get_attribute("outerHTML"))[:120]
+    )
     found = zxingcpp.read_barcodes(image)
     assert len(found) == 1, f"{len(found)} codes found"
     assert found[0].format == zxingcpp.BarcodeFormat.QRCode
