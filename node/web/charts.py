@@ -114,14 +114,14 @@ class Neighbour:
     certified: bool
 
 
-GRAPH_SIZE = 420
+GRAPH_SIZE = 480
 
 
 def neighbourhood(centre: str, neighbours: Sequence[Neighbour], title: str) -> Markup:
     """The member in the middle, its neighbours on a circle around it; an arrow from each certifier
     to the member and from the member to each key it certified (both: a mutual link)."""
     middle = GRAPH_SIZE / 2
-    radius = middle - 50
+    radius = middle - 110  # room for the labels beside the circles
     label = escape(title)
     parts = [
         f'<svg id="neighbourhood" class="graph" viewBox="0 0 {GRAPH_SIZE} {GRAPH_SIZE}" role="img" '
@@ -151,13 +151,16 @@ def neighbourhood(centre: str, neighbours: Sequence[Neighbour], title: str) -> M
         parts.append(
             f'<line class="{kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{markers}/>'
         )
-        text = neighbour.label if len(neighbour.label) <= 14 else neighbour.label[:13] + "…"
+        text = neighbour.label if len(neighbour.label) <= 11 else neighbour.label[:10] + "…"
         anchor = "start" if x > middle + 1 else "end" if x < middle - 1 else "middle"
         offset = 12 if anchor == "start" else -12 if anchor == "end" else 0
+        # a label straight above or below its circle goes above or below it, not across
+        lift = 0 if anchor != "middle" else -10 if y < middle else 18
+        text_y = y + 4 + lift
         nodes.append(
             f'<a href="{escape(neighbour.href)}"><circle class="{kind}" cx="{x:.1f}" cy="{y:.1f}" r="8">'
             f"<title>{escape(neighbour.label)}</title></circle>"
-            f'<text x="{x + offset:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{escape(text)}</text></a>'
+            f'<text x="{x + offset:.1f}" y="{text_y:.1f}" text-anchor="{anchor}">{escape(text)}</text></a>'
         )
     parts += nodes
     parts.append(

@@ -173,22 +173,16 @@ async def currency_page(request: Request) -> HTMLResponse:
         per_member_ud = [
             (p.time, p.mass / p.members / p.dividend if p.members and p.dividend else 0.0) for p in series
         ]
+        drawn: list[tuple[str, str, list[tuple[int, float]], Callable[[float], str]]] = [
+            ("chart-n", _("Members (N)"), [(p.time, p.members) for p in series], whole),
+            ("chart-ud", _("Universal Dividend"), [(p.time, p.dividend) for p in series], units),
+            ("chart-mn-ud", _("M/N in UD"), per_member_ud, in_ud),
+            ("chart-mn", _("M/N in units"), per_member, units),
+            ("chart-blocks", _("Blocks per day"), [(p.time, p.blocks) for p in series], whole),
+        ]
         charts = [
-            line_chart(
-                [(p.time, p.members) for p in series], ChartText(_("Members (N)"), whole, date), "chart-n"
-            ),
-            line_chart(
-                [(p.time, p.dividend) for p in series],
-                ChartText(_("Universal Dividend"), units, date),
-                "chart-ud",
-            ),
-            line_chart(per_member_ud, ChartText(_("M/N in UD"), in_ud, date), "chart-mn-ud"),
-            line_chart(per_member, ChartText(_("M/N in units"), units, date), "chart-mn"),
-            line_chart(
-                [(p.time, p.blocks) for p in series],
-                ChartText(_("Blocks per day"), whole, date),
-                "chart-blocks",
-            ),
+            (title, line_chart(points, ChartText(title, value, date), chart_id))
+            for chart_id, title, points, value in drawn
         ]
         return render(request, "currency.html", currency=figures, charts=charts, days=len(series))
 
