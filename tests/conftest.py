@@ -11,6 +11,9 @@ import pytest
 from protocol.keys import Keypair
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The wallet speaks the locale's language (wallet/i18n.py); the tests read its English whatever the
+#: developer's locale (LANGUAGE is read by gettext only). tests/wallet/test_i18n.py sets its own.
+os.environ["LANGUAGE"] = "C"
 
 
 def _candidates() -> list[Path]:
