@@ -218,6 +218,7 @@ async def chain_page(request: Request, start: str | None = None) -> HTMLResponse
                 "issuer": key_text(s.issuer),
                 "uid": uids.get(bytes(s.issuer)),
                 "dividend": s.dividend * 10**s.unit_base if s.dividend_created else None,
+                "bytes": len(api.store.block_bytes(s.number) or b""),
             }
             for s in summaries
         ]
@@ -247,7 +248,14 @@ async def block_page(request: Request, number: str) -> HTMLResponse:
         head = api.store.head_pointer()
         last = head[0] if head is not None else block.number
         return render(
-            request, "block.html", block=shown, size=summary.size, names=names, dividend=dividend, last=last
+            request,
+            "block.html",
+            block=shown,
+            size=len(api.store.block_bytes(block.number) or b""),
+            rows=summary.size,
+            names=names,
+            dividend=dividend,
+            last=last,
         )
 
     return await answer(request, build)

@@ -99,6 +99,8 @@ async def test_a_block_page_shows_the_api_block(client: httpx.AsyncClient, chain
     assert text_of(html, "block-digest") == block["state_digest"]
     assert text_of(html, "block-issuer") == "alice"  # the issuer's uid
     assert text_of(html, "block-members") == str(block["members_count"])
+    raw = (await client.get(f"/blocks/{paying.number}/raw")).content
+    assert int(text_of(html, "block-size").replace(",", "")) == len(raw)
     assert "pain" in html and 'id="block-transactions"' in html
     joining = next(b for b in chain.blocks if b.identities)
     html = await page(client, f"/chain/{joining.number}")
