@@ -184,6 +184,8 @@ class MemoryState(StateView):
 
 def _up_to(schedule: SortedList, until: int) -> Iterator[Any]:
     """Entries `(time, …)` of a schedule with `time <= until`."""
+    if not schedule or schedule[0][0] > until:  # most blocks: nothing due (no range search)
+        return iter(())
     return iter(schedule.irange(maximum=(until + 1,), inclusive=(True, False)))
 
 
