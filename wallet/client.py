@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from wallet.errors import WalletError
+from wallet.i18n import _
 
 DEFAULT_NODE = "http://127.0.0.1:8088"
 TIMEOUT = 10.0
@@ -44,7 +45,7 @@ class Refused(WalletError):
     """A node refused the request; `rule` names the broken rule when a document was refused."""
 
     def __init__(self, status: int, reason: str, rule: str | None = None) -> None:
-        super().__init__(f"{reason} (rule {rule})" if rule else reason)
+        super().__init__(_("{reason} (rule {rule})").format(reason=reason, rule=rule) if rule else reason)
         self.status = status
         self.reason = reason
         self.rule = rule
@@ -57,18 +58,24 @@ def _not_june(response: httpx.Response, *, json_answer: bool) -> str | None:
     version = response.headers.get(API_HEADER)
     kind = response.headers.get("content-type", "?").split(";")[0].strip() or "?"
     if version is None:
-        return f"is not a June node (HTTP {response.status_code}, {kind})"
+        return _("is not a June node (HTTP {status}, {kind})").format(status=response.status_code, kind=kind)
     if version != API_VERSION:
-        return f"speaks June API version {version[:20]!r}, this wallet version {API_VERSION}"
+        return _("speaks June API version {theirs}, this wallet version {ours}").format(
+            theirs=repr(version[:20]), ours=API_VERSION
+        )
     if json_answer and response.status_code < 500:
         if kind != "application/json":
-            return f"answered {kind}, not JSON (HTTP {response.status_code})"
+            return _("answered {kind}, not JSON (HTTP {status})").format(
+                kind=kind, status=response.status_code
+            )
         try:
             body = response.json()
         except ValueError:
-            return f"answered JSON that does not parse (HTTP {response.status_code})"
+            return _("answered JSON that does not parse (HTTP {status})").format(status=response.status_code)
         if not isinstance(body, dict | list):
-            return f"answered a JSON {type(body).__name__}, not an object (HTTP {response.status_code})"
+            return _("answered a JSON {type}, not an object (HTTP {status})").format(
+                type=type(body).__name__, status=response.status_code
+            )
     return None
 
 
@@ -108,30 +115,39 @@ class NodeClient:
                         response = http.request(method, url.rstrip("/") + path, **kwargs)
                 except httpx.HTTPError as exc:
                     why = str(exc) or type(exc).__name__
-                    failures.append(f"{url}: does not answer ({why})")
-                    self._note(f"node {url} does not answer ({why}); trying the next one")
+                    failures.append(f"{url}: " + _("does not answer ({why})").format(why=why))
+                    self._note(
+                        _("node {url} does not answer ({why}); trying the next one").format(url=url, why=why)
+                    )
                     break
                 foreign = _not_june(response, json_answer=json_answer)
                 if foreign is not None:
                     failures.append(f"{url}: {foreign}")
-                    self._note(f"{url} {foreign}; trying the next one")
+                    self._note(_("{url} {problem}; trying the next one").format(url=url, problem=foreign))
                     break
                 if response.status_code in (429, 503):  # busy: wait as told (briefly), or move on
                     wait = _retry_after(response)
                     if wait is not None and wait <= MAX_BUSY_WAIT and attempt < BUSY_RETRIES:
-                        self._note(f"node {url} is busy; trying again in {wait:.0f} s")
+                        self._note(
+                            _("node {url} is busy; trying again in {seconds} s").format(
+                                url=url, seconds=f"{wait:.0f}"
+                            )
+                        )
                         time.sleep(wait)
                         continue
                 if response.status_code >= 500 or response.status_code == 429:
-                    failures.append(f"{url}: failed ({self._reason(response)})")
-                    self._note(f"node {url} failed ({self._reason(response)}); trying the next one")
+                    reason = self._reason(response)
+                    failures.append(f"{url}: " + _("failed ({reason})").format(reason=reason))
+                    self._note(
+                        _("node {url} failed ({reason}); trying the next one").format(url=url, reason=reason)
+                    )
                     break
                 if response.status_code >= 400:
                     body = self._body(response)
                     reason = str(body.get("error", response.text[:200]))
                     raise Refused(response.status_code, reason, body.get("rule"))
                 return response
-        raise NodeUnavailable("no node could answer:\n" + "\n".join(f"  {line}" for line in failures))
+        raise NodeUnavailable(_("no node could answer:") + "\n" + "\n".join(f"  {line}" for line in failures))
 
     def check_agreement(self) -> list[tuple[str, Any]]:
         """Each node's head (or None if it does not answer); warns when they differ."""
@@ -146,8 +162,10 @@ class NodeClient:
                 heads.append((url, None))
         answered = {(h["number"], h["hash"]) for _, h in heads if h}
         if len(answered) > 1:
-            described = ", ".join(f"{u} at #{h['number']}" for u, h in heads if h)
-            self._note(f"warning: the nodes are not on the same head: {described}")
+            described = ", ".join(
+                _("{url} at #{number}").format(url=u, number=h["number"]) for u, h in heads if h
+            )
+            self._note(_("warning: the nodes are not on the same head: {heads}").format(heads=described))
         return heads
 
     def _note(self, text: str) -> None:

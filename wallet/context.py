@@ -12,6 +12,7 @@ from pathlib import Path
 from protocol.crypto import PublicKey
 from protocol.keys import Keypair, ScryptParams
 from wallet.client import DEFAULT_NODE, NodeClient
+from wallet.i18n import _
 from wallet.keystore import default_keyfile, public_key_in, read_any_keyfile
 from wallet.secrets import read_secret
 
@@ -45,11 +46,11 @@ class WalletContext:
         """The account that signs: scrypt credentials or the key file, asked once per command."""
         if self._keypair is None:
             if self.use_scrypt:
-                secret_identifier = read_secret("Secret identifier")
-                password = read_secret("Password")
+                secret_identifier = read_secret(_("Secret identifier"))
+                password = read_secret(_("Password"))
                 self._keypair = Keypair.from_scrypt(secret_identifier, password, self.scrypt_params)
             else:
-                self._keypair = read_any_keyfile(self.keyfile_path, lambda: read_secret("Passphrase"))
+                self._keypair = read_any_keyfile(self.keyfile_path, lambda: read_secret(_("Passphrase")))
         return self._keypair
 
     def public_key(self) -> PublicKey:

@@ -12,6 +12,7 @@ import getpass
 import sys
 
 from wallet.errors import InputError
+from wallet.i18n import _
 
 #: Fewest characters in the passphrase of a new key file.
 MIN_NEW_PASSPHRASE_LENGTH = 8
@@ -24,14 +25,18 @@ def read_secret(label: str, *, confirm: bool = False, min_length: int = 1) -> st
     """
     stdin = sys.stdin
     if stdin.isatty():
-        value = getpass.getpass(f"{label}: ")
+        value = getpass.getpass(_("{label}: ").format(label=label))
         _check_length(label, value, min_length)
-        if confirm and getpass.getpass(f"{label} (again): ") != value:
-            raise InputError(f"the two {label.lower()} entries differ")
+        if confirm and getpass.getpass(_("{label} (again): ").format(label=label)) != value:
+            raise InputError(_("the two {what} entries differ").format(what=label.lower()))
     else:
         line = stdin.readline()
         if not line:
-            raise InputError(f"expected the {label.lower()} on a line of standard input, got end of input")
+            raise InputError(
+                _("expected the {what} on a line of standard input, got end of input").format(
+                    what=label.lower()
+                )
+            )
         value = line.rstrip("\r\n")
         _check_length(label, value, min_length)
     return value
@@ -40,14 +45,16 @@ def read_secret(label: str, *, confirm: bool = False, min_length: int = 1) -> st
 def read_new_passphrase() -> str:
     """The passphrase of a new key file: at least `MIN_NEW_PASSPHRASE_LENGTH` characters, asked twice
     on a terminal."""
-    return read_secret("Passphrase", confirm=True, min_length=MIN_NEW_PASSPHRASE_LENGTH)
+    return read_secret(_("Passphrase"), confirm=True, min_length=MIN_NEW_PASSPHRASE_LENGTH)
 
 
 def _check_length(label: str, value: str, min_length: int) -> None:
     if not value:
-        raise InputError(f"the {label.lower()} is empty")
+        raise InputError(_("the {what} is empty").format(what=label.lower()))
     if len(value) < min_length:
         raise InputError(
-            f"the {label.lower()} has {len(value)} characters; a new key file needs at least {min_length} "
-            "(key files made earlier with a shorter one still open)"
+            _(
+                "the {what} has {count} characters; a new key file needs at least {least} "
+                "(key files made earlier with a shorter one still open)"
+            ).format(what=label.lower(), count=len(value), least=min_length)
         )

@@ -52,8 +52,9 @@ def ahead(needs: dict[str, Any], days: int) -> list[dict[str, Any]]:
             {
                 "problem": "membership",
                 "expires_on": membership["expires_on"],
-                "message": f"the membership of {name} ends {moment(membership['expires_on'], now)}: "
-                "renew it with `june wot renew`",
+                "message": _("the membership of {name} ends {moment}: renew it with `june wot renew`").format(
+                    name=name, moment=moment(membership["expires_on"], now)
+                ),
             }
         )
     received = needs["certifications"]["received"]
@@ -67,10 +68,16 @@ def ahead(needs: dict[str, Any], days: int) -> list[dict[str, Any]]:
                 "live": len(live),
                 "received": len(received),
                 "needed": needed,
-                "message": f"only {len(live)} of the {len(received)} certifications {name} received will "
-                f"still be live in {days} days, {needed} are needed"
-                + (f" (the next one ends {moment(soonest[0], now)})" if soonest else "")
-                + ": ask members to certify again",
+                "message": _(
+                    "only {live} of the {received} certifications {name} received will still be live in "
+                    "{days} days, {needed} are needed"
+                ).format(live=len(live), received=len(received), name=name, days=days, needed=needed)
+                + (
+                    _(" (the next one ends {moment})").format(moment=moment(soonest[0], now))
+                    if soonest
+                    else ""
+                )
+                + _(": ask members to certify again"),
             }
         )
     return problems
@@ -103,7 +110,9 @@ def dropped(client: NodeClient, days: int, now: int | None) -> list[dict[str, An
                     "label": entry["label"],
                     "sent": entry["time"],
                     "reason": entry.get("reason"),
-                    "message": f"{entry['label']} ({entry['hash'][:16]}…) was dropped by the node: {reason}",
+                    "message": _("{label} ({hash}…) was dropped by the node: {reason}").format(
+                        label=entry["label"], hash=entry["hash"][:16], reason=reason
+                    ),
                 }
             )
     return problems
@@ -141,5 +150,11 @@ def check(ctx: WalletContext, who: str | None, days: int) -> None:
     data = {"ok": not problems, "who": name, "days": days, "problems": problems}
     if problems:
         emit(ctx, data, "\n".join(f"• {problem['message']}" for problem in problems))
-        raise ProblemsFound(f"{len(problems)} thing(s) need attention within {days} days")
-    emit(ctx, data, f"all good: nothing needs attention for {name} within {days} days")
+        raise ProblemsFound(
+            _("{count} thing(s) need attention within {days} days").format(count=len(problems), days=days)
+        )
+    emit(
+        ctx,
+        data,
+        _("all good: nothing needs attention for {name} within {days} days").format(name=name, days=days),
+    )

@@ -67,7 +67,7 @@ def show(ctx: WalletContext, use_scrypt: bool, keyfile: Path | None) -> None:
     if keyfile is not None:
         ctx.key_file = keyfile
     if ctx.use_scrypt and ctx.key_file is not None:
-        raise click.UsageError("choose --scrypt or --file, not both")
+        raise click.UsageError(_("choose --scrypt or --file, not both"))
     key = ctx.public_key()
     emit(ctx, {"pubkey": pubkey_to_base58(key), "checksum": checksum(key)}, pubkey_display(key))
 
@@ -95,14 +95,16 @@ def checksum_command(ctx: WalletContext, key: str) -> None:
         emit(ctx, data, pubkey_display(raw))
         return
     if valid:
-        emit(ctx, data, f"{pubkey_display(raw)}: checksum OK")
+        emit(ctx, data, _("{key}: checksum OK").format(key=pubkey_display(raw)))
         return
     if ctx.json:
         emit(ctx, data, "")
     # in text, nothing on standard output: a key whose checksum does not match must not be copied
     raise WalletError(
-        f"checksum mismatch for {pubkey_to_base58(raw)}: written {given!r}, computed {computed!r} "
-        "(the key or its checksum is mistyped)"
+        _(
+            "checksum mismatch for {key}: written {given}, computed {computed} "
+            "(the key or its checksum is mistyped)"
+        ).format(key=pubkey_to_base58(raw), given=repr(given), computed=repr(computed))
     )
 
 
@@ -121,7 +123,7 @@ def checksum_command(ctx: WalletContext, key: str) -> None:
 def generate(ctx: WalletContext, keyfile: Path | None) -> None:
     path = keyfile or default_keyfile()
     if path.exists():
-        raise InputError(f"{path} already exists; June never overwrites a key file")
+        raise InputError(_("{path} already exists; June never overwrites a key file").format(path=path))
     passphrase = read_new_passphrase()
     keypair = Keypair(nacl.utils.random(SEED_SIZE))
     write_new_keyfile(path, keypair, passphrase)
@@ -129,7 +131,9 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
     emit(
         ctx,
         {"pubkey": pubkey_to_base58(key), "checksum": checksum(key), "file": str(path)},
-        f"New key {pubkey_display(key)} written to {path}\nKeep a copy of this file and of its passphrase.",
+        _("New key {key} written to {path}\nKeep a copy of this file and of its passphrase.").format(
+            key=pubkey_display(key), path=path
+        ),
     )
 
 
@@ -162,7 +166,7 @@ def generate(ctx: WalletContext, keyfile: Path | None) -> None:
 @click.pass_obj
 def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) -> None:
     if path.exists():
-        raise InputError(f"{path} already exists; June never overwrites it")
+        raise InputError(_("{path} already exists; June never overwrites it").format(path=path))
     keypair = ctx.keypair()
     if key_format == EWIF:
         text = ewif_text(keypair, read_new_passphrase())
@@ -176,14 +180,16 @@ def export_keys(ctx: WalletContext, path: Path, key_format: str, currency: str) 
     key = keypair.public_key
     encrypted = key_format in ENCRYPTED_FORMATS
     warning = (
-        "encrypted under its passphrase: keep both"
+        _("encrypted under its passphrase: keep both")
         if encrypted
-        else "UNENCRYPTED: anyone who reads it can spend your money"
+        else _("UNENCRYPTED: anyone who reads it can spend your money")
     )
     emit(
         ctx,
         {"pubkey": pubkey_to_base58(key), "file": str(path), "format": key_format, "encrypted": encrypted},
-        f"{pubkey_display(key)} written to {path} ({key_format}), {warning}.",
+        _("{key} written to {path} ({format}), {warning}.").format(
+            key=pubkey_display(key), path=path, format=key_format, warning=warning
+        ),
     )
 
 
@@ -211,11 +217,11 @@ def read_key_text(path: Path) -> str:
 def import_keys(ctx: WalletContext, source: Path, keyfile: Path | None) -> None:
     path = keyfile or default_keyfile()
     if path.exists():
-        raise InputError(f"{path} already exists; June never overwrites a key file")
+        raise InputError(_("{path} already exists; June never overwrites a key file").format(path=path))
     text = read_key_text(source)
     try:
         kind = detect(text)
-        keypair = read_key(text, lambda: read_secret(f"Passphrase of {source.name}"))
+        keypair = read_key(text, lambda: read_secret(_("Passphrase of {name}").format(name=source.name)))
     except KeyFormatError as exc:  # a file that is not a usable key: the user's input (exit code 2)
         raise InputError(str(exc)) from exc
     write_new_keyfile(path, keypair, read_new_passphrase())
@@ -223,5 +229,5 @@ def import_keys(ctx: WalletContext, source: Path, keyfile: Path | None) -> None:
     emit(
         ctx,
         {"pubkey": pubkey_to_base58(key), "file": str(path), "format": kind},
-        f"{pubkey_display(key)} imported from {kind} into {path}",
+        _("{key} imported from {format} into {path}").format(key=pubkey_display(key), format=kind, path=path),
     )
