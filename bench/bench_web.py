@@ -107,7 +107,7 @@ async def measure(store: LevelStore, runs: int) -> None:
         print(f"\nchain: {head + 1:,} blocks; pages asked {runs} times each, median (× the JSON reference)")
         print(f"  reference GET /currency (JSON)             {reference * 1000:8.1f} ms")
         print(f"  reference GET /history/KEY?limit=50 (JSON) {history * 1000:8.1f} ms")
-        print(f"  first GET / (builds the daily series)      {first_page * 1000:8.1f} ms")
+        print(f"  first GET / (compiles templates, series)   {first_page * 1000:8.1f} ms")
         pages = [
             ("/", reference),
             ("/chain", reference),
@@ -129,7 +129,8 @@ async def measure(store: LevelStore, runs: int) -> None:
             print(f"  {label:<44} {seconds * 1000:8.1f} ms  {seconds / against:6.1f}× {name}")
 
     print("\nthe charts' series (SeriesCache.series)")
-    for period, what in ((86400, "one point a day"), (50, "one point per 50 s (20,000 points: worst case)")):
+    periods = ((86400, "one point a day"), (50, "one point per 50 s (the bench chain's Ğ1 day: worst case)"))
+    for period, what in periods:
         cache = SeriesCache(period)
         started = time.perf_counter()
         points = await cache.series(store)
