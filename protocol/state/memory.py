@@ -175,10 +175,15 @@ class MemoryState(StateView):
         return iter(self._dividends.irange(start, stop, inclusive=(True, False)))
 
     def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
-        position = self._dividends.bisect_right(number)
-        if position == 0:
+        dividends = self._dividends
+        if not dividends:
             return None
-        found: int = self._dividends[position - 1]
+        found: int = dividends[-1]
+        if found > number:  # else the newest: what an open range's balance asks, without a search
+            position = dividends.bisect_right(number)
+            if position == 0:
+                return None
+            found = dividends[position - 1]
         return found, self._tables[DIVIDEND.name][found]
 
 

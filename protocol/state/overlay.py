@@ -162,7 +162,9 @@ class Overlay(StateView):
         yield from sorted([*base, *(n for n in own if written[n] is not None)])
 
     def last_dividend(self, number: int) -> tuple[int, DividendRecord] | None:
-        written = self._tables.get(DIVIDEND.name, {})
+        written = self._tables.get(DIVIDEND.name)
+        if not written:  # most blocks write no dividend: each balance reads the base's
+            return self.base.last_dividend(number)
         own = [n for n, record in written.items() if n <= number and record is not None]
         base = self.base.last_dividend(number)
         while base is not None and base[0] in written:  # rewritten by us (a revert in a stack)
