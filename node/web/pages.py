@@ -409,6 +409,13 @@ async def peers_page(request: Request, page: str | None = None) -> HTMLResponse:
 MAX_AMOUNT_TEXT, MAX_COMMENT_TEXT = 30, 1000
 
 
+def qr_svg(uri: str) -> str:
+    """The QR code of `uri` as inline SVG, with its quiet zone, sized by a viewBox (no width or height:
+    a fixed-size SVG shown at another size is cropped, its quiet zone lost, rather than scaled)."""
+    qr: str = segno.make_qr(uri, error="m").svg_inline(border=4, dark="#000", light="#fff", omitsize=True)
+    return qr
+
+
 @router.get("/pay/{key}")
 async def pay_page(
     request: Request, key: str, amount: str | None = None, ud: str | None = None, comment: str | None = None
@@ -437,7 +444,7 @@ async def pay_page(
         except PaymentUriError as exc:
             raise BadRequest(str(exc)) from exc
         uri = format_payment_uri(wanted)
-        qr = segno.make_qr(uri, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
+        qr = qr_svg(uri)
         record = api.store.identity(recipient)
         ud_cents = currency_figures(api)["money"]["dividend_cents"]
         return render(

@@ -131,6 +131,10 @@ async def test_a_member_page_shows_the_api_requirements(client: httpx.AsyncClien
         assert str(needs["distance"]["reached"]) in text_of(html, "distance")
     english = await page(client, "/members/alice")
     assert text_of(english, "member-status") == "member"
+    # macros speak the page's language too (imported with the page's context)
+    assert text_of(await page(client, "/members/alice", headers=FRENCH), "member-status") == "membre"
+    search = await page(client, "/members?q=alice", headers=FRENCH)
+    assert "<td>membre</td>" in search
     # five members: dSen is 2, and alice issued and received at least two certifications
     assert text_of(english, "sentry") == "yes"
     graph = english[english.index('<svg id="neighbourhood"') :]
@@ -190,8 +194,8 @@ async def test_the_payment_page_encodes_the_uri(client: httpx.AsyncClient, chain
     assert uri == format_payment_uri(expected) and parse_payment_uri(uri) == expected
     assert f"june pay '{escape(uri)}'" in html
     # the QR code is segno's for exactly that URI
-    qr = segno.make_qr(uri, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
-    assert qr in html
+    qr = segno.make_qr(uri, error="m").svg_inline(border=4, dark="#000", light="#fff", omitsize=True)
+    assert qr in html and "viewBox" in qr
     assert cents_of(text_of(html, "pay-amount").split(" (")[0]) == 1250
     ud = await page(client, f"/pay/{pubkey_display(alice)}", params={"ud": "1.5"})
     assert parse_payment_uri(text_of(ud, "payment-uri")).amount_ud is not None
