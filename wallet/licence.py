@@ -12,8 +12,8 @@ from wallet.i18n import _
 from wallet.options import json_option
 from wallet.render import emit
 
-#: What a member promises each time they certify someone.
-CERTIFYING = """\
+#: What a member promises each time they certify someone (in the member's language, as help texts).
+CERTIFYING = _("""\
 When you certify someone, you state to every member that:
   1. you know this person well enough to reach them again, by a way that does not go through
      this currency (you would notice if the account stopped being theirs);
@@ -25,10 +25,10 @@ When you certify someone, you state to every member that:
      (june wot revocation create);
   5. they have accepted this licence.
 Certifying without these checks weakens everyone's money: a web of trust is only as sound as the
-least careful certification in it."""
+least careful certification in it.""")
 
 #: The whole licence.
-LICENCE = f"""\
+LICENCE = _("""\
 June licence: the commitments of a member of a libre currency
 
 A libre currency is money that every member co-creates as equals: each member receives the same
@@ -44,7 +44,7 @@ Joining
   certifications.
 
 Certifying
-{CERTIFYING}
+{certifying}
 
 Your key and your revocation
   Keep your secret key to yourself: nobody, no node and no June developer, will ever need it.
@@ -59,7 +59,7 @@ The money
 
 Nothing in this licence is a guarantee of value: the currency is worth what its members
 exchange with it.
-"""
+""").format(certifying=CERTIFYING)
 
 
 @click.command(

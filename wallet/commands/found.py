@@ -121,7 +121,7 @@ def certify(ctx: WalletContext, files: tuple[Path, ...], out: Path) -> None:
     click.echo(f"Currency {currencies[0]!r}: you certify", err=True)
     for founder in founders:
         click.echo(f"  {founder.uid:<20} {pubkey_display(founder.key)}", err=True)
-    click.echo(f"\n{CERTIFYING}\n(the whole licence: june licence)\n", err=True)
+    click.echo(f"\n{CERTIFYING}\n" + _("(the whole licence: june licence)") + "\n", err=True)
     keypair = ctx.keypair()  # asked before the confirmation, as `june wot certify` does
     if not ctx.assume_yes:
         count = f"{len(founders)} founder{'s' if len(founders) > 1 else ''}"
