@@ -29,10 +29,10 @@ def _own_identity(ctx: WalletContext, client: NodeClient) -> dict[str, Any]:
         identity: dict[str, Any] = client.get(f"/identities/{pubkey_to_base58(ctx.public_key())}")
     except Refused as exc:
         if exc.status == 404:
-            raise WalletError("you have no published identity to revoke") from None
+            raise WalletError(_("you have no published identity to revoke")) from None
         raise
     if identity["identity_hash"] is None:
-        raise WalletError("you have no published identity to revoke")
+        raise WalletError(_("you have no published identity to revoke"))
     return identity
 
 
@@ -43,7 +43,7 @@ def _own_revocation(
     head = head_of(client)
     identity = identity or _own_identity(ctx, client)
     if identity["status"] == "revoked":
-        raise WalletError(f"{identity['uid']} is already revoked")
+        raise WalletError(_("{uid} is already revoked").format(uid=identity["uid"]))
     document = Revocation.create(ctx.keypair(), head.currency, parse_hash_hex(identity["identity_hash"]))
     return document, identity, head
 
@@ -68,7 +68,7 @@ def revocation() -> None:
 def revocation_create(ctx: WalletContext, path: Path) -> None:
     client = ctx.client()
     if path.exists():
-        raise InputError(f"{path} already exists; June never overwrites it")
+        raise InputError(_("{path} already exists; June never overwrites it").format(path=path))
     document, identity, _head = _own_revocation(ctx, client)
     write_private_file(path, revocation_text(document, str(identity["uid"])))
     emit(
@@ -80,8 +80,10 @@ def revocation_create(ctx: WalletContext, path: Path) -> None:
             "identity_hash": hash_hex(document.identity),
             "hash": hash_hex(document.hash),
         },
-        f"Revocation of {identity['uid']!r} written to {path}: keep it offline, private and safe.\n"
-        f"Check it any time with: june wot revocation verify {path}",
+        _(
+            "Revocation of {uid} written to {path}: keep it offline, private and safe.\n"
+            "Check it any time with: june wot revocation verify {path}"
+        ).format(uid=repr(identity["uid"]), path=path),
     )
 
 
@@ -105,10 +107,14 @@ def revocation_publish(ctx: WalletContext, path: Path) -> None:
     )
     named = _describe_file(document, headers)
     if not ctx.assume_yes:
-        click.confirm(f"Revoke {named} for good? It can never be a member again.", abort=True, err=True)
+        click.confirm(
+            _("Revoke {who} for good? It can never be a member again.").format(who=named),
+            abort=True,
+            err=True,
+        )
     now = head_of(client).median_time
     answer = submit(client, document.to_bytes(), now)
-    report(ctx, answer, "revocation", f"revocation of {named}", now)
+    report(ctx, answer, "revocation", _("revocation of {who}").format(who=named), now)
 
 
 def verify_revocation(client: NodeClient, document: Revocation, headers: dict[str, str]) -> dict[str, Any]:
@@ -119,7 +125,7 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
     key = pubkey_display(document.issuer)
     signature_valid = document.is_signature_valid()
     if not signature_valid:
-        problems.append("the signature does not verify: the file is damaged, or not signed by this key")
+        problems.append(_("the signature does not verify: the file is damaged, or not signed by this key"))
     declared = {
         "currency": document.currency,
         "public key": key,
@@ -128,11 +134,17 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
     for name, value in declared.items():
         shown = headers.get(name)
         if shown is not None and (shown.upper() if name == "identity hash" else shown) != value:
-            problems.append(f"the header says {name} {shown!r}, the signed document {value!r}")
+            problems.append(
+                _("the header says {name} {shown}, the signed document {value}").format(
+                    name=name, shown=repr(shown), value=repr(value)
+                )
+            )
     head = head_of(client)
     if head.currency != document.currency:
         problems.append(
-            f"the document is for the currency {document.currency!r}, the node's is {head.currency!r}"
+            _("the document is for the currency {theirs}, the node's is {ours}").format(
+                theirs=repr(document.currency), ours=repr(head.currency)
+            )
         )
     identity: dict[str, Any] | None = None
     try:
@@ -140,17 +152,18 @@ def verify_revocation(client: NodeClient, document: Revocation, headers: dict[st
     except Refused as exc:
         if exc.status != 404:
             raise
-        problems.append(f"the node knows no identity of the key {key}")
+        problems.append(_("the node knows no identity of the key {key}").format(key=key))
     pending = False
     if identity is not None:
         if str(identity["identity_hash"]).upper() != hash_hex(document.identity):
             problems.append(
-                f"the identity of {key} on the node ({identity['uid']}, {identity['identity_hash']}) is not "
-                "the one this document revokes"
+                _(
+                    "the identity of {key} on the node ({uid}, {hash}) is not the one this document revokes"
+                ).format(key=key, uid=identity["uid"], hash=identity["identity_hash"])
             )
         elif identity["status"] == "revoked":
             when = moment(identity["revoked_on"], head.median_time)
-            problems.append(f"{identity['uid']} is already revoked ({when})")
+            problems.append(_("{uid} is already revoked ({moment})").format(uid=identity["uid"], moment=when))
         else:
             waiting = client.get("/pending", kind="revocation", issuer=pubkey_to_base58(document.issuer))
             pending = any(entry["hash"] == hash_hex(document.hash) for entry in waiting)
@@ -183,21 +196,25 @@ def revocation_verify(ctx: WalletContext, path: Path) -> None:
         read_bounded(path, MAX_REVOCATION_FILE, "a revocation file"), str(path)
     )
     result = {"file": str(path), **verify_revocation(ctx.client(), document, headers)}
-    lines = [
-        f"uid      : {result['uid'] or '—'}",
-        f"key      : {result['pubkey']}",
-        f"currency : {result['currency']}",
-        f"identity : {result['identity_hash']}",
-        f"signature: {'valid' if result['signature_valid'] else 'INVALID'}",
+    rows = [
+        (_("uid"), result["uid"] or "—"),
+        (_("key"), result["pubkey"]),
+        (_("currency"), result["currency"]),
+        (_("identity"), result["identity_hash"]),
+        (_("signature"), _("valid") if result["signature_valid"] else _("INVALID")),
     ]
+    width = max(len(label) for label, _value in rows)
+    lines = [f"{label.ljust(width)}: {value}" for label, value in rows]
     if result["pending"]:
-        lines.append("already sent: it waits in the node's pool for a block")
+        lines.append(_("already sent: it waits in the node's pool for a block"))
     lines += [f"✗ {problem}" for problem in result["problems"]]
     if result["valid"]:
-        lines.append("✓ this revocation would be accepted: keep it safe")
+        lines.append("✓ " + _("this revocation would be accepted: keep it safe"))
     emit(ctx, result, "\n".join(lines))
     if not result["valid"]:
-        raise ProblemsFound(f"{path} cannot revoke: {result['problems'][0]}")
+        raise ProblemsFound(
+            _("{path} cannot revoke: {problem}").format(path=path, problem=result["problems"][0])
+        )
 
 
 @click.command(
@@ -210,10 +227,18 @@ def revoke(ctx: WalletContext) -> None:
     identity = _own_identity(ctx, client)
     if not ctx.assume_yes:
         click.confirm(
-            f"Revoke {identity['uid']} for good? It can never be a member again; this cannot be undone.",
+            _("Revoke {uid} for good? It can never be a member again; this cannot be undone.").format(
+                uid=identity["uid"]
+            ),
             abort=True,
             err=True,
         )
     document, identity, head = _own_revocation(ctx, client, identity)
     answer = submit(client, document.to_bytes(), head.median_time)
-    report(ctx, answer, "revocation", f"revocation of {identity['uid']!r}", head.median_time)
+    report(
+        ctx,
+        answer,
+        "revocation",
+        _("revocation of {who}").format(who=repr(identity["uid"])),
+        head.median_time,
+    )
