@@ -82,29 +82,36 @@ def fetch_blocks(client: NodeClient, start: int, count: int) -> list[dict[str, A
 @click.pass_obj
 def blocks(ctx: WalletContext, last: int | None, start: int | None, limit: int | None) -> None:
     if last is not None and start is not None:
-        raise click.UsageError("choose --last or --from, not both")
+        raise click.UsageError(_("choose --last or --from, not both"))
     if last is not None and limit is not None:
-        raise click.UsageError("--limit goes with --from; --last already says how many")
+        raise click.UsageError(_("--limit goes with --from; --last already says how many"))
     client = ctx.client()
     head = client.get("/node")["head"]
     if head is None:
-        raise WalletError("the node has no chain yet")
+        raise WalletError(_("the node has no chain yet"))
     if start is None:
         count = last or limit or DEFAULT_BLOCKS
         start = max(0, head["number"] - count + 1)
     else:
         count = limit or DEFAULT_BLOCKS
         if start > head["number"]:
-            raise InputError(f"block #{start} is past the head, #{head['number']}")
+            raise InputError(
+                _("block #{number} is past the head, #{head}").format(number=start, head=head["number"])
+            )
     found = fetch_blocks(client, start, count)
     if ctx.json:
         emit(ctx, {"blocks": found}, "")
         return
     names = Names(client, ctx.full_pubkey)
-    table = Table(title=f"blocks #{start}–#{start + len(found) - 1} (head #{head['number']})")
-    for column in ("#", "time", "issuer", "N", "UD", "idty", "cert", "join", "tx"):
-        table.add_column(column, justify="left" if column in ("time", "issuer") else "right", no_wrap=True)
-    table.caption = "N: members; documents written: identities, certifications, joiners, transactions"
+    table = Table(
+        title=_("blocks #{first}–#{last} (head #{head})").format(
+            first=start, last=start + len(found) - 1, head=head["number"]
+        )
+    )
+    columns = ("#", _("time"), _("issuer"), "N", _("UD"), _("idty"), _("cert"), _("join"), "tx")
+    for number, column in enumerate(columns):
+        table.add_column(column, justify="left" if number in (1, 2) else "right", no_wrap=True)
+    table.caption = _("N: members; documents written: identities, certifications, joiners, transactions")
     for block in reversed(found):
         dividend = block["dividend"]
         table.add_row(
@@ -138,16 +145,21 @@ def difficulty(ctx: WalletContext) -> None:
         answer: dict[str, Any] = client.get("/difficulties")
     except Refused as exc:
         if exc.status == 404:
-            raise WalletError("this node does not serve GET /difficulties: it needs an update") from None
+            raise WalletError(_("this node does not serve GET /difficulties: it needs an update")) from None
         raise
     if ctx.json:
         emit(ctx, answer, "")
         return
     names = Names(client, ctx.full_pubkey)
     rows = sorted(answer["difficulties"], key=lambda row: (row["difficulty"], row["uid"] or row["pubkey"]))
-    table = Table(title=f"difficulties for block #{answer['block']} (PoW min {answer['pow_min']})")
-    for column in ("member", "difficulty", "zeros", "rest", "hash starts", "blocks in frame"):
-        table.add_column(column, justify="left" if column in ("member", "hash starts") else "right")
+    table = Table(
+        title=_("difficulties for block #{number} (PoW min {minimum})").format(
+            number=answer["block"], minimum=answer["pow_min"]
+        )
+    )
+    columns = (_("member"), _("difficulty"), _("zeros"), _("rest"), _("hash starts"), _("blocks in frame"))
+    for number, column in enumerate(columns):
+        table.add_column(column, justify="left" if number in (0, 4) else "right")
     for row in rows:
         zeros, rest = divmod(row["difficulty"], 16)
         table.add_row(
