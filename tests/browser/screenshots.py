@@ -98,7 +98,7 @@ def viewport(driver: Chrome, width: int, height: int) -> None:
 
 
 def shoot(driver: Chrome, url: str, path: Path) -> None:
-    """The page at `url`, whole up to `MAX_HEIGHT` pixels high, as an optimised PNG."""
+    """The page at `url`, whole up to `MAX_HEIGHT` pixels high, as a small PNG."""
     width, least = WINDOW
     viewport(driver, width, least)
     driver.get(url)
@@ -109,9 +109,9 @@ def shoot(driver: Chrome, url: str, path: Path) -> None:
     errors = severe_entries(driver)
     if errors:
         print(f"  console errors on {url}: {errors}", file=sys.stderr)
-    with Image.open(path) as image:
-        image.load()
-        image.convert("RGB").save(path, optimize=True)
+    with Image.open(path) as image:  # 256 colours hold a page's flat colours and keep files small
+        shot = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    shot.save(path, optimize=True)
 
 
 def pages(devnet: DevnetProcess) -> list[tuple[str, str, str]]:
