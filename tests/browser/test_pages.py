@@ -128,6 +128,8 @@ def test_every_page_loads_without_console_errors_or_outside_resources(
         )
         outside = [url for url in loaded if not url.startswith((devnet.url + "/", "data:"))]
         assert outside == [], path
+        # pages read without JavaScript: they hold none
+        assert clean_browser.execute_script("return document.scripts.length") == 0, path
         # the page's own stylesheet is there (served by the node, not missing)
         rules = clean_browser.execute_script(
             "return Array.from(document.styleSheets).reduce((n, s) => n + s.cssRules.length, 0)"
