@@ -88,6 +88,8 @@ async def test_last_before_is_a_search_over_median_times(tmp_path: Path) -> None
             expected = max(n for n, t in enumerate(times) if t < moment) if times[0] < moment else None
             if expected is not None:
                 assert last_before(store, moment, 0, head) == expected
+                for guess in range(1, head + 1):  # a guess, right or wrong, does not change it
+                    assert last_before(store, moment, 0, head, guess=guess) == expected
     finally:
         store.close()
 
