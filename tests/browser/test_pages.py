@@ -128,6 +128,11 @@ def test_every_page_loads_without_console_errors_or_outside_resources(
         )
         outside = [url for url in loaded if not url.startswith((devnet.url + "/", "data:"))]
         assert outside == [], path
+        # nothing runs off the right of a 1280-pixel window (long keys and URIs wrap)
+        widest, window = clean_browser.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert widest <= window, f"{path} is {widest} px wide in a {window} px window"
         # pages read without JavaScript: they hold none
         assert clean_browser.execute_script("return document.scripts.length") == 0, path
         # the page's own stylesheet is there (served by the node, not missing)
