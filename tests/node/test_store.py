@@ -222,3 +222,26 @@ def test_invalid_blocks_remembered_are_bounded(tmp_path: Path, monkeypatch: pyte
     reopened.remember_invalid(bytes([9]) * 32, "after a restart")
     assert reopened.invalid_reason(hashes[3]) is None and reopened.invalid_reason(hashes[4]) == "reason 4"
     reopened.close()
+
+
+def test_the_summary_cache_stays_bounded_and_answers_right(
+    tmp_path: Path, history: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk over the whole chain (the web interface's charts do one) keeps the cache at its bound
+    and every answer equals the memory state's."""
+    import node.store.level as level
+
+    memory = MemoryState()
+    for block in history.blocks:
+        memory.apply(validate_block(memory, block), block.hash)
+    store = LevelStore.open(tmp_path / "db")
+    try:
+        replay(store, history)
+        monkeypatch.setattr(level, "SUMMARY_CACHE_SIZE", 7)
+        store._summaries.clear()
+        for _ in range(2):
+            for number in range(len(history.blocks)):
+                assert store.block_summary(number) == memory.block_summary(number)
+                assert len(store._summaries) <= 7
+    finally:
+        store.close()
