@@ -137,11 +137,6 @@ def test_every_page_loads_without_console_errors_or_outside_resources(
         assert rules > 10, path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the donation page's `june pay '…'` line runs off the right: its <pre> does not wrap the "
-    "URI (node/web/templates/pay.html, web.css); remove this mark once it wraps",
-)
 def test_no_page_is_wider_than_the_window(devnet: DevnetProcess, clean_browser: Chrome) -> None:
     """Nothing runs off the right of a 1280-pixel window: long keys and URIs wrap."""
     too_wide = []
