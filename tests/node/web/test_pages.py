@@ -197,6 +197,7 @@ async def test_the_payment_page_encodes_the_uri(client: httpx.AsyncClient, chain
     qr = segno.make_qr(uri, error="m").svg_inline(border=4, dark="#000", light="#fff", omitsize=True)
     assert qr in html and "viewBox" in qr
     assert cents_of(text_of(html, "pay-amount").split(" (")[0]) == 1250
+    assert 'name="amount" inputmode="decimal" maxlength="20" value="12.50"' in html  # the form's own format
     ud = await page(client, f"/pay/{pubkey_display(alice)}", params={"ud": "1.5"})
     assert parse_payment_uri(text_of(ud, "payment-uri")).amount_ud is not None
     assert text_of(await page(client, f"/pay/{pubkey_display(alice)}"), "payment-uri").endswith(
