@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 import click
 
 from wallet.context import WalletContext
+from wallet.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,3 +21,14 @@ def json_option(function: F) -> F:
     return click.option(
         "--json", is_flag=True, expose_value=False, callback=_set_json, help="Print JSON for scripts."
     )(function)
+
+
+def spending_options(function: F) -> F:
+    """`--dry-run` and `--allow-dust`, the same on every command that pays (`send`, `pay`)."""
+    function = click.option(
+        "--allow-dust",
+        is_flag=True,
+        help=_("Pay even if an account is left below 1.00, which the 1-unit rule then destroys."),
+    )(function)
+    dry_run = _("Build and sign, show the documents, send nothing.")
+    return click.option("--dry-run", is_flag=True, help=dry_run)(function)

@@ -31,7 +31,7 @@ from wallet.errors import InputError, WalletError
 from wallet.files import read_bounded
 from wallet.i18n import N_, _, ngettext
 from wallet.journal import remember_sent
-from wallet.options import json_option
+from wallet.options import json_option, spending_options
 from wallet.payments import Destruction, Spendable, build_payment, destructions, net_changes
 from wallet.render import console, emit, humanize, moment
 
@@ -268,12 +268,7 @@ def _dust_message(
 @click.option(
     "--change", "change_text", metavar="KEY", help=_("Send the change to this key instead of yours.")
 )
-@click.option("--dry-run", is_flag=True, help=_("Build and sign, show the documents, send nothing."))
-@click.option(
-    "--allow-dust",
-    is_flag=True,
-    help=_("Pay even if an account is left below 1.00, which the 1-unit rule then destroys."),
-)
+@spending_options
 @json_option
 @click.pass_obj
 def send(

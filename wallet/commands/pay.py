@@ -20,7 +20,7 @@ from wallet.commands.money import Payment, current_money, pay_out
 from wallet.context import WalletContext
 from wallet.errors import InputError, WalletError
 from wallet.i18n import _
-from wallet.options import json_option
+from wallet.options import json_option, spending_options
 
 
 class WrongCurrency(WalletError):
@@ -110,12 +110,7 @@ def request_lines(
 @click.argument("uri")
 @click.option("--amount", "amount_text", metavar="X", help=_("Amount in units, when the request gives none."))
 @click.option("--ud", "ud_text", metavar="X", help=_("Amount in UD, when the request gives none."))
-@click.option("--dry-run", is_flag=True, help=_("Build and sign, show the documents, send nothing."))
-@click.option(
-    "--allow-dust",
-    is_flag=True,
-    help=_("Pay even if an account is left below 1.00, which the 1-unit rule then destroys."),
-)
+@spending_options
 @json_option
 @click.pass_obj
 def pay(
